@@ -1,0 +1,141 @@
+"""Ask a chat model for a verbalized distribution with a given method, and sample one choice from it.
+
+The bridge between :mod:`simsocial.vs` (prompts, parsing, sampling; no I/O) and :mod:`simsocial.llm`
+(messages in, text out).  One :func:`elicit` call = one choice of one agent: it runs the method's calls
+in one conversation, parses and repairs each answer, retries the whole elicitation when an answer cannot
+be parsed at all, and draws the choice with the caller's seeded generator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from simsocial.llm.base import ChatModel
+from simsocial.llm.types import ChatRequest
+from simsocial.vs import (
+    CallSpec,
+    Candidate,
+    MethodConfig,
+    Query,
+    VerbalizedDistribution,
+    VSParseError,
+    combine_answers,
+    first_user_message,
+    parse_distribution,
+    plan,
+)
+
+ParseStatus = Literal["ok", "repaired", "failed"]
+CandidateCheck = Callable[[Candidate], bool]
+
+DEFAULT_MAX_PARSE_ATTEMPTS = 3
+
+
+@dataclass
+class Elicitation:
+    """The outcome of one choice: the distribution, the drawn index, and what it cost."""
+
+    distribution: VerbalizedDistribution | None
+    chosen_index: int | None
+    parse_status: ParseStatus
+    attempts: int
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def chosen(self) -> Candidate | None:
+        if self.distribution is None or self.chosen_index is None:
+            return None
+        return self.distribution.candidates[self.chosen_index]
+
+
+def default_max_tokens(call: CallSpec, query: Query) -> int:
+    """A budget that fits the answer the schema asks for (≈4 characters a token, plus JSON overhead)."""
+    per_item = query.text_max_length // 4 + 24 + 8 * len(query.fields)
+    n = call.n_candidates or 10
+    return 64 + per_item * n + (150 if "reasoning" in call.schema.get("properties", {}) else 0)
+
+
+async def elicit(
+    llm: ChatModel,
+    config: MethodConfig,
+    query: Query,
+    rng: np.random.Generator,
+    call_key: str,
+    max_parse_attempts: int = DEFAULT_MAX_PARSE_ATTEMPTS,
+    usable: CandidateCheck | None = None,
+) -> Elicitation:
+    """Elicit one distribution and draw from it with ``rng``.
+
+    ``usable`` filters candidates that lack something the caller needs (e.g. a donation amount); each
+    one removed is counted as a repair.  Endpoint failures propagate as
+    :class:`~simsocial.llm.errors.LLMEndpointError`; answers that cannot be parsed after
+    ``max_parse_attempts`` give ``parse_status == "failed"`` and no choice.
+    """
+    calls = plan(config, query)
+    result = Elicitation(None, None, "failed", 0)
+    for attempt in range(max_parse_attempts):
+        result.attempts = attempt + 1
+        seed = int(rng.integers(2**31 - 1))  # the server's sampling seed: replayable, distinct per call
+        try:
+            answers = await _run_calls(llm, config, query, calls.calls, seed, f"{call_key}/a{attempt}", result)
+            distribution = combine_answers(config, answers)
+            if usable is not None:
+                distribution = _keep_usable(distribution, usable)
+        except VSParseError as exc:
+            result.errors.append(exc.reason)
+            continue
+        result.distribution = distribution
+        result.chosen_index = distribution.sample(rng, config.effective_selection)
+        result.parse_status = "repaired" if distribution.repairs or attempt > 0 else "ok"
+        return result
+    return result
+
+
+async def _run_calls(
+    llm: ChatModel,
+    config: MethodConfig,
+    query: Query,
+    calls: tuple[CallSpec, ...],
+    seed: int,
+    call_key: str,
+    result: Elicitation,
+) -> list[VerbalizedDistribution]:
+    messages: list[dict[str, str]] = [{"role": "system", "content": query.system}]
+    answers = []
+    for index, call in enumerate(calls):
+        user = first_user_message(query, call) if index == 0 else call.instruction
+        messages.append({"role": "user", "content": user})
+        request = ChatRequest(
+            messages=tuple(messages),
+            response_schema=call.schema,
+            temperature=config.temperature,
+            max_tokens=config.max_tokens or default_max_tokens(call, query),
+            seed=seed + index,
+            call_key=f"{call_key}/c{index}",
+        )
+        response = await llm.chat(request)
+        result.prompt_tokens += response.prompt_tokens
+        result.completion_tokens += response.completion_tokens
+        answer = parse_distribution(response.text, query.fields, call.expects_probabilities)
+        if response.finish_reason == "length":
+            answer = VerbalizedDistribution(answer.candidates, (*answer.repairs, "truncated"), answer.raw_text)
+        answers.append(answer)
+        messages.append({"role": "assistant", "content": response.text})
+    return answers
+
+
+def _keep_usable(distribution: VerbalizedDistribution, usable: CandidateCheck) -> VerbalizedDistribution:
+    kept = [c for c in distribution.candidates if usable(c)]
+    if not kept:
+        raise VSParseError("no usable candidate", distribution.raw_text or "")
+    dropped = len(distribution.candidates) - len(kept)
+    if not dropped:
+        return distribution
+    repairs = (*distribution.repairs, *(["unusable_candidate_dropped"] * dropped))
+    return VerbalizedDistribution.normalised(kept, repairs, distribution.raw_text)

@@ -1,0 +1,41 @@
+"""Errors of the LLM layer, and scrubbing secrets out of anything that might be shown or stored."""
+
+from __future__ import annotations
+
+import os
+import re
+
+_KEY_PATTERNS = (
+    re.compile(r"sk-[A-Za-z0-9_\-]{8,}"),
+    re.compile(r"(?i)(bearer\s+)[A-Za-z0-9_\-\.]{8,}"),
+    re.compile(r"(?i)(api[_-]?key['\"]?\s*[:=]\s*['\"]?)[^\s'\",]+"),
+)
+
+
+class LLMError(RuntimeError):
+    """Base class of errors raised by the LLM layer."""
+
+
+class LLMEndpointError(LLMError):
+    """The endpoint kept failing after all retries; the message names the endpoint, never the key."""
+
+    def __init__(self, endpoint: str, attempts: int, cause: BaseException) -> None:
+        detail = redact(f"{type(cause).__name__}: {cause}")
+        super().__init__(f"endpoint {endpoint} failed after {attempts} attempt(s): {detail}")
+        self.endpoint = endpoint
+        self.attempts = attempts
+
+
+class EmbeddedServerError(LLMError):
+    """The embedded llama.cpp server could not be started."""
+
+
+def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
+    """Remove API keys (the given ones, ``OPENAI_API_KEY``, and anything key-shaped) from ``text``."""
+    env_key = os.environ.get("OPENAI_API_KEY")
+    for secret in (*secrets, env_key):
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "***")
+    for pattern in _KEY_PATTERNS:
+        text = pattern.sub(lambda m: (m.group(1) if m.groups() else "") + "***", text)
+    return text

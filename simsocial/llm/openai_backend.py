@@ -1,0 +1,141 @@
+"""OpenAI-compatible chat backend (OpenAI, vLLM, Ollama, llama.cpp servers) on ``openai.AsyncOpenAI``.
+
+Structured output differs by server, so the request dialect is a setting:
+``json_schema`` (OpenAI, vLLM, Ollama), ``json_object_schema`` (llama-cpp-python's server), ``none``
+(prompt only; the tolerant parser does the rest) or ``auto``, which tries them in that order on the first
+structured call, falls back when the server rejects the format (HTTP 400/422), and remembers what worked.
+Retries live in :mod:`simsocial.llm.retry`, so the client's own retries are switched off here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from typing import Any, Literal
+
+import openai
+
+from simsocial.llm.base import ChatModel
+from simsocial.llm.types import ChatRequest, ChatResponse
+
+Dialect = Literal["auto", "json_schema", "json_object_schema", "none"]
+_AUTO_ORDER: tuple[Dialect, ...] = ("json_schema", "json_object_schema", "none")
+_LOCAL_KEY = "sk-no-key-required"  # local servers ignore the key but the client insists on one
+
+
+class OpenAICompatibleModel(ChatModel):
+    """Chat completions against one OpenAI-compatible endpoint."""
+
+    def __init__(
+        self,
+        base_url: str | None,
+        model: str,
+        api_key: str | None = None,
+        dialect: Dialect = "auto",
+        timeout_s: float = 120.0,
+        max_connections: int = 256,
+    ) -> None:
+        self.base_url = base_url
+        self.model = model
+        self.dialect: Dialect = dialect
+        self._dialect_lock = asyncio.Lock()
+        key = api_key or os.environ.get("OPENAI_API_KEY") or _LOCAL_KEY
+        import httpx
+
+        self._client = openai.AsyncOpenAI(
+            base_url=base_url,
+            api_key=key,
+            max_retries=0,
+            timeout=timeout_s,
+            http_client=openai.DefaultAsyncHttpxClient(
+                limits=httpx.Limits(
+                    max_connections=max_connections, max_keepalive_connections=max_connections
+                )
+            ),
+        )
+
+    @property
+    def endpoint(self) -> str:
+        return str(self._client.base_url)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "backend": "openai-compatible",
+            "endpoint": self.endpoint,
+            "model": self.model,
+            "structured_output": self.dialect,
+        }
+
+    async def aclose(self) -> None:
+        await self._client.close()
+
+    async def chat(self, request: ChatRequest) -> ChatResponse:
+        if request.response_schema is None or self.dialect != "auto":
+            return await self._send(request, self.dialect if request.response_schema else "none")
+        return await self._chat_auto(request)
+
+    async def _chat_auto(self, request: ChatRequest) -> ChatResponse:
+        async with self._dialect_lock:  # only the first structured call probes; the rest wait for it
+            if self.dialect != "auto":
+                settled = self.dialect
+            else:
+                for candidate in _AUTO_ORDER:
+                    try:
+                        response = await self._send(request, candidate)
+                    except openai.APIStatusError as exc:
+                        if candidate == "none" or not _rejects_format(exc):
+                            raise
+                        continue
+                    self.dialect = candidate
+                    return response
+                raise AssertionError("unreachable: 'none' either answers or raises")
+        return await self._send(request, settled)
+
+    async def _send(self, request: ChatRequest, dialect: Dialect) -> ChatResponse:
+        kwargs: dict[str, Any] = {"model": self.model, "messages": list(request.messages)}
+        if request.temperature is not None:
+            kwargs["temperature"] = request.temperature
+        if request.max_tokens is not None:
+            kwargs["max_tokens"] = request.max_tokens
+        if request.seed is not None:
+            kwargs["seed"] = request.seed
+        extra_body = _response_format(request.response_schema, dialect)
+        started = time.perf_counter()
+        completion = await self._client.chat.completions.create(**kwargs, extra_body=extra_body)
+        latency = time.perf_counter() - started
+        choice = completion.choices[0]
+        usage = completion.usage
+        return ChatResponse(
+            text=choice.message.content or "",
+            prompt_tokens=getattr(usage, "prompt_tokens", 0) or 0,
+            completion_tokens=getattr(usage, "completion_tokens", 0) or 0,
+            latency_s=latency,
+            finish_reason=choice.finish_reason,
+            model=completion.model or self.model,
+        )
+
+
+def _rejects_format(exc: openai.APIStatusError) -> bool:
+    """Did the server refuse the ``response_format`` itself (not fail for another reason)?
+
+    Most servers answer 400/422; llama-cpp-python's answers 500 with the validation error in the body.
+    """
+    if exc.status_code in (400, 422):
+        return True
+    return exc.status_code == 500 and "response_format" in str(exc)
+
+
+def _response_format(schema: dict[str, Any] | None, dialect: Dialect) -> dict[str, Any] | None:
+    if schema is None or dialect == "none":
+        return None
+    if dialect == "json_schema":
+        return {
+            "response_format": {
+                "type": "json_schema",
+                "json_schema": {"name": "answer", "schema": schema, "strict": False},
+            }
+        }
+    if dialect == "json_object_schema":
+        return {"response_format": {"type": "json_object", "schema": schema}}
+    raise ValueError(f"unknown structured-output dialect {dialect!r}")

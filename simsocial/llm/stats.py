@@ -1,0 +1,74 @@
+"""Accounting of LLM calls: counts, tokens, latency, retries — shared by the wrappers of one run."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from simsocial.llm.base import ChatModelWrapper
+from simsocial.llm.types import ChatRequest, ChatResponse
+
+
+@dataclass
+class CallStats:
+    """Running totals for one run (the manifest's ``usage`` block)."""
+
+    calls: int = 0  # calls answered (by the endpoint or the cache)
+    cache_hits: int = 0
+    endpoint_calls: int = 0
+    retries: int = 0
+    failures: int = 0  # calls that gave up after all retries
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    latency_s: float = 0.0  # summed latency of endpoint calls
+    retry_reasons: Counter[str] = field(default_factory=Counter)
+
+    def record(self, response: ChatResponse) -> None:
+        self.calls += 1
+        if response.cached:
+            self.cache_hits += 1
+            return
+        self.endpoint_calls += 1
+        self.prompt_tokens += response.prompt_tokens
+        self.completion_tokens += response.completion_tokens
+        self.latency_s += response.latency_s
+
+    def merge(self, other: CallStats) -> None:
+        """Add another run's (or worker's) totals into this one."""
+        for name in (
+            "calls",
+            "cache_hits",
+            "endpoint_calls",
+            "retries",
+            "failures",
+            "prompt_tokens",
+            "completion_tokens",
+            "latency_s",
+        ):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.retry_reasons.update(other.retry_reasons)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["retry_reasons"] = dict(self.retry_reasons)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CallStats:
+        data = dict(data)
+        data["retry_reasons"] = Counter(data.get("retry_reasons", {}))
+        return cls(**data)
+
+
+class AccountingModel(ChatModelWrapper):
+    """Records every answered call into a :class:`CallStats`."""
+
+    def __init__(self, inner: ChatModelWrapper | Any, stats: CallStats) -> None:
+        super().__init__(inner)
+        self.stats = stats
+
+    async def chat(self, request: ChatRequest) -> ChatResponse:
+        response = await self.inner.chat(request)
+        self.stats.record(response)
+        return response

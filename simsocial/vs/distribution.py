@@ -1,0 +1,150 @@
+"""Value objects for a verbalized distribution and seeded sampling from it.
+
+Pure data + numpy: no Mesa, no HTTP.  A :class:`VerbalizedDistribution` is what the model said (after
+repair): candidates with normalised probabilities, plus the list of repairs that were needed to get there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+import numpy as np
+from scipy.stats import entropy as shannon_entropy
+
+Selection = Literal["probability", "uniform"]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One verbalized option: its text, its probability and any extra typed fields (label, amount...)."""
+
+    text: str
+    probability: float
+    fields: Mapping[str, Any] = field(default_factory=dict)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self.fields.get(name, default)
+
+
+@dataclass(frozen=True)
+class VerbalizedDistribution:
+    """Candidates with probabilities that sum to 1, and the repairs made to get there.
+
+    ``repairs`` holds one short code per repair (e.g. ``"percent_probability"``, ``"renormalised"``), so
+    callers can count them; ``raw_text`` keeps what the model actually answered.
+    """
+
+    candidates: tuple[Candidate, ...]
+    repairs: tuple[str, ...] = ()
+    raw_text: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.candidates:
+            raise ValueError("a distribution needs at least one candidate")
+        total = sum(c.probability for c in self.candidates)
+        if not np.isclose(total, 1.0, atol=1e-6):
+            raise ValueError(f"probabilities must sum to 1 (got {total:.6f}); use normalised()")
+
+    # --- construction ---------------------------------------------------------------------------
+    @classmethod
+    def normalised(
+        cls,
+        candidates: Sequence[Candidate],
+        repairs: Sequence[str] = (),
+        raw_text: str | None = None,
+    ) -> VerbalizedDistribution:
+        """Build from candidates whose probabilities are non-negative but may not sum to 1.
+
+        All-zero weights become uniform; any rescaling is recorded as a repair.
+        """
+        repairs = list(repairs)
+        weights = np.array([c.probability for c in candidates], dtype=float)
+        if weights.size == 0:
+            raise ValueError("a distribution needs at least one candidate")
+        if np.any(weights < 0) or not np.all(np.isfinite(weights)):
+            raise ValueError("weights must be finite and non-negative")
+        total = weights.sum()
+        if total <= 0:
+            weights = np.full(weights.size, 1.0 / weights.size)
+            repairs.append("all_zero_uniform")
+        elif not np.isclose(total, 1.0, atol=1e-6):
+            weights = weights / total
+            repairs.append("renormalised")
+        else:
+            weights = weights / total  # remove float dust so the invariant holds exactly
+        rebuilt = tuple(replace(c, probability=float(w)) for c, w in zip(candidates, weights, strict=True))
+        return cls(rebuilt, tuple(repairs), raw_text)
+
+    @classmethod
+    def uniform(cls, texts_or_candidates: Sequence[str | Candidate], **kwargs: Any) -> VerbalizedDistribution:
+        """Equal weight on every candidate (the ``sequence`` and ``multi_turn`` baselines)."""
+        n = len(texts_or_candidates)
+        cands = [
+            replace(c, probability=1.0 / n) if isinstance(c, Candidate) else Candidate(c, 1.0 / n)
+            for c in texts_or_candidates
+        ]
+        return cls.normalised(cands, **kwargs)
+
+    # --- views ----------------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.candidates)
+
+    @property
+    def k(self) -> int:
+        return len(self.candidates)
+
+    @property
+    def probabilities(self) -> np.ndarray:
+        return np.array([c.probability for c in self.candidates], dtype=float)
+
+    def entropy(self) -> float:
+        """Shannon entropy in nats (0 for a single candidate, log k for uniform)."""
+        return float(shannon_entropy(self.probabilities))
+
+    # --- operations -----------------------------------------------------------------------------
+    def sample(self, rng: np.random.Generator, selection: Selection = "probability") -> int:
+        """Index of one candidate drawn with ``rng`` (never global random state).
+
+        ``probability`` draws proportionally to the verbalized probabilities; ``uniform`` ignores them
+        (the paper's uniform-pick variant).
+        """
+        if selection == "uniform":
+            return int(rng.integers(self.k))
+        if selection != "probability":
+            raise ValueError(f"unknown selection {selection!r}; use 'probability' or 'uniform'")
+        # Inverse-CDF with one uniform draw: stable across numpy versions and cheap.
+        cdf = np.cumsum(self.probabilities)
+        return int(min(np.searchsorted(cdf, rng.random() * cdf[-1], side="right"), self.k - 1))
+
+    def tail(self, threshold: float) -> VerbalizedDistribution:
+        """Keep only candidates whose probability is below ``threshold`` (renormalised).
+
+        If none is below it, the distribution is returned unchanged with a ``tail_empty`` repair noted,
+        so a too-strict threshold never silently empties a choice.
+        """
+        kept = [c for c in self.candidates if c.probability < threshold]
+        if not kept:
+            return replace(self, repairs=(*self.repairs, "tail_empty"))
+        if len(kept) == self.k:
+            return self
+        return VerbalizedDistribution.normalised(kept, (*self.repairs, "tail_filtered"), self.raw_text)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "candidates": [
+                {"text": c.text, "probability": c.probability, "fields": dict(c.fields)}
+                for c in self.candidates
+            ],
+            "repairs": list(self.repairs),
+            "raw_text": self.raw_text,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> VerbalizedDistribution:
+        cands = tuple(
+            Candidate(c["text"], float(c["probability"]), dict(c.get("fields", {})))
+            for c in data["candidates"]
+        )
+        return cls(cands, tuple(data.get("repairs", ())), data.get("raw_text"))

@@ -1,0 +1,221 @@
+"""Tolerant parsing of a model's verbalized distribution, with every repair recorded.
+
+Accepts JSON (bare, in code fences, inside prose, with syntax errors that ``json_repair`` can fix), a list
+or an object holding a list of responses, a single ``{"text": ...}`` object (``direct``), and the VS
+paper's tag format ``<response><text>…</text><probability>…</probability></response>``.  Probabilities
+may be numbers, ``"0.7"``, ``"70%"``, negative, above 1, missing or all zero.  Duplicate texts are merged.
+Nothing is dropped silently: each fix adds a code to ``VerbalizedDistribution.repairs``, and when nothing
+usable is left :class:`VSParseError` is raised with the raw text.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import json_repair
+
+from simsocial.vs.distribution import Candidate, VerbalizedDistribution
+from simsocial.vs.fields import CandidateField
+
+_FENCE = re.compile(r"```(?:json|JSON)?\s*(.*?)```", re.DOTALL)
+_TAG_RESPONSE = re.compile(r"<response>(.*?)</response>", re.DOTALL | re.IGNORECASE)
+_TAG_TEXT = re.compile(r"<text>(.*?)</text>", re.DOTALL | re.IGNORECASE)
+_TAG_PROB = re.compile(r"<probability>(.*?)</probability>", re.DOTALL | re.IGNORECASE)
+_TEXT_KEYS = ("text", "response", "utterance", "reply", "content", "message", "answer")
+_PROB_KEYS = ("probability", "prob", "p", "confidence", "weight", "likelihood")
+_LIST_KEYS = ("responses", "candidates", "options", "replies", "answers", "items")
+
+
+class VSParseError(ValueError):
+    """Nothing usable could be read from the model's answer; ``raw_text`` holds it unchanged."""
+
+    def __init__(self, reason: str, raw_text: str) -> None:
+        super().__init__(f"{reason}; raw answer: {raw_text[:200]!r}")
+        self.reason = reason
+        self.raw_text = raw_text
+
+
+def parse_distribution(
+    text: str,
+    fields: Sequence[CandidateField] = (),
+    expect_probabilities: bool = True,
+) -> VerbalizedDistribution:
+    """Read a verbalized distribution from a model answer, repairing what can be repaired.
+
+    ``fields`` are the extra typed fields each candidate should carry; each is coerced and its repairs
+    recorded.  With ``expect_probabilities=False`` (``direct``/``sequence``) missing probabilities are
+    normal and become uniform without counting as a repair.
+    """
+    if text is None or not str(text).strip():
+        raise VSParseError("empty answer", text or "")
+    repairs: list[str] = []
+    items = _items_from_json(text, repairs)
+    if items is None:
+        items = _items_from_tags(text)
+        if items is None:
+            raise VSParseError("no JSON or <response> tags found", text)
+        repairs.append("tag_format")
+    return _distribution_from_items(items, text, fields, expect_probabilities, repairs)
+
+
+# --- locating the answer ---------------------------------------------------------------------------
+def _items_from_json(text: str, repairs: list[str]) -> list[Any] | None:
+    body = text.strip()
+    fenced = _FENCE.search(body)
+    if fenced:
+        body = fenced.group(1).strip()
+        repairs.append("code_fence")
+    start = min((i for i in (body.find("{"), body.find("[")) if i >= 0), default=-1)
+    if start < 0:
+        return None
+    end = max(body.rfind("}"), body.rfind("]"))
+    snippet = body[start : end + 1] if end > start else body[start:]
+    if start > 0 or end + 1 < len(body):
+        repairs.append("prose_around_json")
+    try:
+        data = json.loads(snippet)
+    except json.JSONDecodeError:
+        data = json_repair.loads(snippet)
+        if data in ("", None, [], {}):
+            return None
+        repairs.append("json_syntax")
+    return _responses_list(data)
+
+
+def _responses_list(data: Any) -> list[Any] | None:
+    if isinstance(data, list):
+        return data
+    if isinstance(data, dict):
+        for key in _LIST_KEYS:
+            if isinstance(data.get(key), list):
+                return data[key]
+        if any(k in data for k in _TEXT_KEYS):
+            return [data]
+        lists = [v for v in data.values() if isinstance(v, list)]
+        if lists:
+            return lists[0]
+    return None
+
+
+def _items_from_tags(text: str) -> list[dict[str, Any]] | None:
+    blocks = _TAG_RESPONSE.findall(text)
+    items = []
+    for block in blocks:
+        body = _TAG_TEXT.search(block)
+        prob = _TAG_PROB.search(block)
+        items.append(
+            {
+                "text": (body.group(1) if body else block).strip(),
+                "probability": prob.group(1) if prob else None,
+            }
+        )
+    return items or None
+
+
+# --- building the distribution -------------------------------------------------------------------
+def _distribution_from_items(
+    items: list[Any],
+    raw: str,
+    fields: Sequence[CandidateField],
+    expect_probabilities: bool,
+    repairs: list[str],
+) -> VerbalizedDistribution:
+    texts: list[str] = []
+    probs: list[float | None] = []
+    extras: list[dict[str, Any]] = []
+    for item in items:
+        text, prob, extra = _read_item(item)
+        if not text:
+            repairs.append("empty_text_dropped")
+            continue
+        texts.append(text)
+        probs.append(prob)
+        extras.append(extra)
+    if not texts:
+        raise VSParseError("no candidate with text", raw)
+
+    weights = _repair_probabilities(probs, expect_probabilities, repairs)
+    candidates = []
+    for text, weight, extra in zip(texts, weights, extras, strict=True):
+        values: dict[str, Any] = {}
+        for f in fields:
+            value, field_repairs = f.coerce(extra.get(f.name))
+            values[f.name] = value
+            repairs.extend(field_repairs)
+        candidates.append(Candidate(text, weight, values))
+    candidates = _merge_duplicates(candidates, repairs)
+    return VerbalizedDistribution.normalised(candidates, repairs, raw)
+
+
+def _read_item(item: Any) -> tuple[str, Any, dict[str, Any]]:
+    if isinstance(item, str):
+        return item.strip(), None, {}
+    if not isinstance(item, dict):
+        return (str(item).strip() if item is not None else ""), None, {}
+    text = next((item[k] for k in _TEXT_KEYS if isinstance(item.get(k), str)), "")
+    prob = next((item[k] for k in _PROB_KEYS if k in item), None)
+    return text.strip(), prob, item
+
+
+def _repair_probabilities(
+    raw_probs: list[Any], expect_probabilities: bool, repairs: list[str]
+) -> list[float]:
+    values: list[float | None] = []
+    percent_strings = False
+    for raw in raw_probs:
+        value, was_percent = _to_number(raw)
+        percent_strings |= was_percent
+        if raw is not None and value is None:
+            repairs.append("probability_unreadable")
+        values.append(value)
+    if percent_strings:
+        repairs.append("percent_probability")
+    known = [v for v in values if v is not None]
+    if not expect_probabilities and not known:
+        return [1.0 / len(values)] * len(values)  # baselines state no probabilities: uniform is not a repair
+    if len(known) < len(values):
+        if expect_probabilities:
+            repairs.append("probability_missing")
+        # A missing probability gets the mean of the stated ones (uniform if none was stated).
+        fill = (sum(known) / len(known)) if known and sum(known) > 0 else 1.0
+        values = [fill if v is None else v for v in values]
+    if any(v < 0 for v in values):
+        repairs.append("negative_probability")
+        values = [max(v, 0.0) for v in values]
+    if any(v > 1 for v in values):
+        # Answers like 70, 20, 10 are percentages written without the sign.
+        repairs.append("probability_above_one")
+        if all(v <= 100 for v in values):
+            values = [v / 100 for v in values]
+    return [float(v) for v in values]
+
+
+def _to_number(raw: Any) -> tuple[float | None, bool]:
+    if raw is None or isinstance(raw, bool):
+        return None, False
+    if isinstance(raw, int | float):
+        return (float(raw), False) if math.isfinite(raw) else (None, False)
+    text = str(raw).strip()
+    is_percent = text.endswith("%")
+    match = re.search(r"-?\d+(?:\.\d+)?|-?\.\d+", text)
+    if not match:
+        return None, False
+    value = float(match.group())
+    return (value / 100, True) if is_percent else (value, False)
+
+
+def _merge_duplicates(candidates: list[Candidate], repairs: list[str]) -> list[Candidate]:
+    merged: dict[str, Candidate] = {}
+    for cand in candidates:
+        key = " ".join(cand.text.lower().split())
+        if key in merged:
+            first = merged[key]
+            merged[key] = Candidate(first.text, first.probability + cand.probability, first.fields)
+            repairs.append("duplicate_merged")
+        else:
+            merged[key] = cand
+    return list(merged.values())

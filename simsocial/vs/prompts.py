@@ -1,0 +1,162 @@
+"""Prompt builders for each method, following the VS paper's wording, plus the JSON schema of each answer.
+
+A :class:`Query` is what is being asked (the role's system text, the context, the extra fields each
+candidate carries).  :func:`plan` turns a query and a :class:`MethodConfig` into the calls to make: each
+:class:`CallSpec` holds the user instruction and the answer schema for one call; calls after the first
+continue the same conversation (``multi_turn`` and ``vs_multi``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from simsocial.vs.fields import CandidateField
+from simsocial.vs.methods import Method, MethodConfig
+
+MODEL_DECIDED_MAX_K = 10
+
+
+@dataclass(frozen=True)
+class Query:
+    """What to ask: who the model is, what has happened, and what each answer must carry."""
+
+    system: str
+    context: str
+    fields: tuple[CandidateField, ...] = ()
+    text_description: str = "response"
+    text_min_length: int = 8
+    text_max_length: int = 400
+
+
+@dataclass(frozen=True)
+class CallSpec:
+    """One call of a method: the user instruction to send and the JSON schema the answer should follow."""
+
+    instruction: str
+    schema: dict[str, Any]
+    expects_list: bool
+    expects_probabilities: bool
+    n_candidates: int | None  # candidates this call should return (None: model decides)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """All calls of one elicitation, in order, sharing one conversation."""
+
+    config: MethodConfig
+    system: str
+    calls: tuple[CallSpec, ...] = field(default_factory=tuple)
+
+
+def plan(config: MethodConfig, query: Query) -> Plan:
+    """The calls that elicit one choice for ``query`` with ``config``'s method and knobs."""
+    method = config.method
+    k = config.k
+    if method == Method.DIRECT:
+        calls = [_single_call(query, first=True)]
+    elif method == Method.MULTI_TURN:
+        calls = [_single_call(query, first=i == 0) for i in range(config.n_calls)]
+    elif method == Method.SEQUENCE:
+        calls = [_list_call(query, k, probabilities=False, reasoning=False, config=config, first=True)]
+    elif method in (Method.VS_STANDARD, Method.VS_COT):
+        calls = [_list_call(query, k, True, method == Method.VS_COT, config, first=True)]
+    elif method == Method.VS_MULTI:
+        per_call = _split(k or config.calls, config.n_calls)
+        calls = [_list_call(query, n, True, False, config, first=i == 0) for i, n in enumerate(per_call)]
+    else:  # pragma: no cover - enum is exhaustive
+        raise ValueError(f"unknown method {method}")
+    return Plan(config, query.system, tuple(calls))
+
+
+def first_user_message(query: Query, call: CallSpec) -> str:
+    """The opening user message: the context, then the instruction of the first call."""
+    return f"{query.context.strip()}\n\n{call.instruction}"
+
+
+# --- builders ------------------------------------------------------------------------------------
+def _single_call(query: Query, first: bool) -> CallSpec:
+    schema = _object_schema(_item_properties(query, probability=False), _required(query, False))
+    lead = (
+        f"Generate one {query.text_description}."
+        if first
+        else f"Generate another {query.text_description}, different from your previous ones."
+    )
+    example = _example_item(query, probability=None)
+    instruction = f"{lead} Answer with one JSON object like {json.dumps(example)} and nothing else."
+    return CallSpec(instruction, schema, expects_list=False, expects_probabilities=False, n_candidates=1)
+
+
+def _list_call(
+    query: Query, k: int | None, probabilities: bool, reasoning: bool, config: MethodConfig, first: bool
+) -> CallSpec:
+    how_many = f"{k}" if k is not None else "a set of"
+    noun = f"{query.text_description}s" if k != 1 else query.text_description
+    lead = (
+        f"Generate {how_many} different {noun}."
+        if first
+        else f"Generate {how_many} more alternative {noun}, different from the ones you gave."
+    )
+    parts = [lead]
+    if k is None:
+        parts.append(f"Choose how many yourself (at most {MODEL_DECIDED_MAX_K}).")
+    if probabilities:
+        parts.append(
+            "Sample them from the full distribution of what you might say, and give each its probability "
+            "(0.0 to 1.0) of being chosen."
+        )
+        if config.tail_threshold is not None:
+            parts.append(f"Each probability must be below {config.tail_threshold:g}.")
+    if reasoning:
+        parts.append("First think step by step in a short 'reasoning' field, then list the responses.")
+    example_prob = (config.tail_threshold / 2) if config.tail_threshold else 0.4 if probabilities else None
+    example: dict[str, Any] = {"responses": [_example_item(query, example_prob)]}
+    if reasoning:
+        example = {"reasoning": "...", **example}
+    parts.append(f"Answer with one JSON object like {json.dumps(example)} and nothing else.")
+
+    item = _object_schema(_item_properties(query, probabilities), _required(query, probabilities))
+    array: dict[str, Any] = {"type": "array", "items": item, "minItems": 1}
+    if k is not None:
+        array.update(minItems=k, maxItems=k)
+    else:
+        array["maxItems"] = MODEL_DECIDED_MAX_K
+    props: dict[str, Any] = {}
+    if reasoning:
+        props["reasoning"] = {"type": "string", "minLength": 1, "maxLength": 600}
+    props["responses"] = array
+    schema = _object_schema(props, list(props))
+    return CallSpec(" ".join(parts), schema, True, probabilities, k)
+
+
+def _item_properties(query: Query, probability: bool) -> dict[str, Any]:
+    # Fields come first so that under a grammar the model commits to a label/stance, then writes text
+    # that fits it.
+    props: dict[str, Any] = {f.name: f.json_schema() for f in query.fields}
+    props["text"] = {"type": "string", "minLength": query.text_min_length, "maxLength": query.text_max_length}
+    if probability:
+        props["probability"] = {"type": "number"}
+    return props
+
+
+def _required(query: Query, probability: bool) -> list[str]:
+    return [*(f.name for f in query.fields), "text", *(["probability"] if probability else [])]
+
+
+def _object_schema(properties: dict[str, Any], required: Sequence[str]) -> dict[str, Any]:
+    return {"type": "object", "properties": properties, "required": list(required)}
+
+
+def _example_item(query: Query, probability: float | None) -> dict[str, Any]:
+    item: dict[str, Any] = {f.name: f.example() for f in query.fields}
+    item["text"] = "..."
+    if probability is not None:
+        item["probability"] = round(probability, 3)
+    return item
+
+
+def _split(k: int, n: int) -> list[int]:
+    base, extra = divmod(k, n)
+    return [base + (1 if i < extra else 0) for i in range(n)]
