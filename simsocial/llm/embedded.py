@@ -79,9 +79,7 @@ class EmbeddedServer:
         self.n_ctx = n_ctx
         self.n_threads = n_threads or os.cpu_count() or 1
         self.startup_timeout_s = startup_timeout_s
-        self.log_path = (
-            Path(log_path) if log_path else Path(tempfile.gettempdir()) / f"simsocial-llama-{self.port}.log"
-        )
+        self.log_path = Path(log_path) if log_path else Path(tempfile.gettempdir()) / f"simsocial-llama-{self.port}.log"
         self.model = EMBEDDED_MODEL_ALIAS if gguf is None else self.gguf.stem
         self._proc: subprocess.Popen[bytes] | None = None
 
@@ -95,15 +93,13 @@ class EmbeddedServer:
             "--model", str(self.gguf), "--model_alias", self.model,
             "--host", self.host, "--port", str(self.port),
             "--n_ctx", str(self.n_ctx), "--n_threads", str(self.n_threads),
-            "--verbose", "False",
+            "--verbose", "False", "--interrupt_requests", "False",
         ]  # fmt: skip
 
     def start(self) -> EmbeddedServer:
         """Start the server and block until it answers ``/v1/models``."""
         if importlib.util.find_spec("llama_cpp") is None:
-            raise EmbeddedServerError(
-                "the embedded model needs llama-cpp-python: pip install 'simsocial[local]'"
-            )
+            raise EmbeddedServerError("the embedded model needs llama-cpp-python: pip install 'simsocial[local]'")
         log = open(self.log_path, "wb")  # noqa: SIM115 - the child writes to it for its whole life
         self._proc = subprocess.Popen(
             self.command(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -118,9 +114,7 @@ class EmbeddedServer:
         while time.monotonic() < deadline:
             if self._proc is not None and self._proc.poll() is not None:
                 tail = self.log_path.read_text(errors="replace")[-2000:]
-                raise EmbeddedServerError(
-                    f"llama.cpp server exited with code {self._proc.returncode}:\n{tail}"
-                )
+                raise EmbeddedServerError(f"llama.cpp server exited with code {self._proc.returncode}:\n{tail}")
             try:
                 if httpx.get(f"{self.base_url}/models", timeout=2).status_code == 200:
                     return
@@ -141,6 +135,9 @@ class EmbeddedServer:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
+
+    def is_running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
 
     @property
     def pid(self) -> int | None:

@@ -26,6 +26,10 @@ class LLMEndpointError(LLMError):
         self.attempts = attempts
 
 
+class MalformedResponseError(LLMError):
+    """The endpoint answered 200 with something that is not a chat completion (e.g. a proxy's HTML page)."""
+
+
 class EmbeddedServerError(LLMError):
     """The embedded llama.cpp server could not be started."""
 

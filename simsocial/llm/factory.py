@@ -32,9 +32,7 @@ class LLMSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    base_url: str | None = Field(
-        None, description="OpenAI-compatible endpoint; None starts the embedded model"
-    )
+    base_url: str | None = Field(None, description="OpenAI-compatible endpoint; None starts the embedded model")
     model: str | None = Field(None, description="model name at the endpoint")
     gguf: Path | None = Field(None, description="GGUF file for the embedded server (default: SmolLM2-135M)")
     structured_output: Dialect = "auto"

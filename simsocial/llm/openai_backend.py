@@ -15,8 +15,10 @@ import time
 from typing import Any, Literal
 
 import openai
+from openai.types.chat import ChatCompletion
 
 from simsocial.llm.base import ChatModel
+from simsocial.llm.errors import MalformedResponseError
 from simsocial.llm.types import ChatRequest, ChatResponse
 
 Dialect = Literal["auto", "json_schema", "json_object_schema", "none"]
@@ -49,9 +51,7 @@ class OpenAICompatibleModel(ChatModel):
             max_retries=0,
             timeout=timeout_s,
             http_client=openai.DefaultAsyncHttpxClient(
-                limits=httpx.Limits(
-                    max_connections=max_connections, max_keepalive_connections=max_connections
-                )
+                limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
             ),
         )
 
@@ -104,6 +104,9 @@ class OpenAICompatibleModel(ChatModel):
         started = time.perf_counter()
         completion = await self._client.chat.completions.create(**kwargs, extra_body=extra_body)
         latency = time.perf_counter() - started
+        if not isinstance(completion, ChatCompletion) or not completion.choices:
+            # A non-JSON 200 (say, a proxy's HTML page) comes back from the client as a plain string.
+            raise MalformedResponseError(f"not a chat completion: {str(completion)[:200]!r}")
         choice = completion.choices[0]
         usage = completion.usage
         return ChatResponse(

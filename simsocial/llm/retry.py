@@ -15,7 +15,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_aft
 from tenacity.wait import wait_random_exponential
 
 from simsocial.llm.base import ChatModel, ChatModelWrapper
-from simsocial.llm.errors import LLMEndpointError
+from simsocial.llm.errors import LLMEndpointError, MalformedResponseError
 from simsocial.llm.stats import CallStats
 from simsocial.llm.types import ChatRequest, ChatResponse
 
@@ -38,7 +38,8 @@ def is_retryable(exc: BaseException) -> bool:
         openai.APITimeoutError
         | openai.APIConnectionError
         | openai.APIResponseValidationError
-        | json.JSONDecodeError,
+        | json.JSONDecodeError
+        | MalformedResponseError,
     )
 
 
@@ -77,9 +78,7 @@ class RetryingModel(ChatModelWrapper):
         self.endpoint = endpoint
         self.policy = policy or RetryPolicy()
         self.stats = stats if stats is not None else CallStats()
-        self._backoff = wait_random_exponential(
-            multiplier=self.policy.initial_wait_s, max=self.policy.max_wait_s
-        )
+        self._backoff = wait_random_exponential(multiplier=self.policy.initial_wait_s, max=self.policy.max_wait_s)
 
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
@@ -108,7 +107,7 @@ class RetryingModel(ChatModelWrapper):
                 with attempt:
                     attempts += 1
                     return await self.inner.chat(request)
-        except (openai.OpenAIError, json.JSONDecodeError) as exc:
+        except (openai.OpenAIError, json.JSONDecodeError, MalformedResponseError) as exc:
             self.stats.failures += 1
             raise LLMEndpointError(self.endpoint, attempts, exc) from exc
         raise AssertionError("unreachable")  # pragma: no cover

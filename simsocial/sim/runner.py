@@ -1,0 +1,144 @@
+"""Run a scenario end to end: model + LLM runtime + writer + progress bar + manifest.
+
+:func:`run_simulation` is what ``simsocial run`` calls and what a batch cell calls; it writes the
+output contract into ``out_dir`` and returns the per-condition summary table.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import platform
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from simsocial import __version__
+from simsocial.contract import DIALOGUES_FILE, TURNS_FILE
+from simsocial.llm.factory import LLMSettings
+from simsocial.llm.stats import CallStats
+from simsocial.sim.dialogue import Condition, DialogueSpec
+from simsocial.sim.model import PersuasionModel, dialogue_specs
+from simsocial.sim.progress import RunProgress
+from simsocial.sim.runtime import LLMRuntime
+from simsocial.sim.scenario import Scenario
+from simsocial.sim.summary import summarize_run
+from simsocial.sim.writer import RunWriter
+
+_VERSIONED = ("mesa", "numpy", "pandas", "pyarrow", "openai", "llama_cpp_python", "pydantic", "tenacity")
+
+
+@dataclass
+class RunResult:
+    out_dir: Path
+    summary: pd.DataFrame
+    manifest: dict[str, Any]
+
+
+def package_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version(), "simsocial": __version__}
+    for name in _VERSIONED:
+        try:
+            versions[name] = importlib.metadata.version(name.replace("_", "-"))
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def run_simulation(
+    scenario: Scenario,
+    conditions: Sequence[Condition],
+    n_dialogues: int,
+    seed: int,
+    out_dir: str | Path,
+    llm_settings: LLMSettings | None = None,
+    *,
+    runtime: LLMRuntime | None = None,
+    max_active: int = 16,
+    scenario_path: str | None = None,
+    run_id: str | None = None,
+    show_progress: bool = True,
+    shard_size: int = 64,
+    extra_manifest: dict[str, Any] | None = None,
+) -> RunResult:
+    """Simulate ``n_dialogues`` per condition and write the run directory; resumes a partial one.
+
+    Dialogues already on disk in ``out_dir`` (from an interrupted run) are skipped, so calling this
+    again after a crash finishes the run without losing or duplicating a dialogue.
+    """
+    out_dir = Path(out_dir)
+    settings = llm_settings or LLMSettings()
+    writer = RunWriter(out_dir, shard_size=shard_size)
+    done = writer.completed_ids()
+    all_specs = dialogue_specs(conditions, n_dialogues, seed)
+    todo: list[DialogueSpec] = [s for s in all_specs if s.dialogue_id not in done]
+    run_id = run_id or f"{scenario.name}-s{seed}"
+    started = datetime.now(UTC)
+    clock = time.perf_counter()
+    owns_runtime = runtime is None
+    stats = CallStats()
+    runtime = runtime or LLMRuntime(settings, stats)
+    stats = runtime.stack.stats
+    before = CallStats.from_dict(stats.to_dict())  # a shared runtime's earlier totals are not ours
+    try:
+        model = PersuasionModel(
+            scenario, conditions, rng=seed, runtime=runtime, max_active=max_active,
+            run_id=run_id, specs=todo, on_dialogue_done=writer.add,
+        )  # fmt: skip
+        with RunProgress(len(all_specs), len(done), stats, enabled=show_progress) as progress:
+            model.run_to_end(progress.advance)
+        usage = _usage_since(before, stats)
+        manifest = {
+            "run_id": run_id,
+            "scenario": {"name": scenario.name, "path": scenario_path, "config": scenario.model_dump(mode="json")},
+            "conditions": [
+                {"label": c.label, **{r: getattr(c, r).model_dump(mode="json") for r in ("persuader", "persuadee",
+                                                                                          "donation")}}
+                for c in conditions
+            ],
+            "settings": {"dialogues_per_condition": n_dialogues, "seed": seed, "max_turns": scenario.turns.max_turns,
+                         "max_active": max_active, "llm": settings.model_dump(mode="json")},
+            "model": runtime.stack.describe(),
+            "versions": package_versions(),
+            "started": started.isoformat(),
+            "resumed_with_done": len(done),
+            "usage": usage,
+        }  # fmt: skip
+        writer.finish(manifest)
+        manifest["finished"] = datetime.now(UTC).isoformat()
+        manifest["wall_time_s"] = round(time.perf_counter() - clock, 3)
+        dialogues = pd.read_parquet(out_dir / DIALOGUES_FILE)
+        turns = pd.read_parquet(out_dir / TURNS_FILE, columns=["method", "parse_status", "repairs"])
+        manifest["counts"] = _counts(dialogues, turns)
+        writer.finish(manifest)  # again, now with end time and counts (cheap: shards are streamed)
+        return RunResult(out_dir, summarize_run(dialogues, turns), manifest)
+    finally:
+        if owns_runtime:
+            runtime.close()
+
+
+def _usage_since(before: CallStats, now: CallStats) -> dict[str, Any]:
+    delta = CallStats.from_dict(now.to_dict())
+    for name in ("calls", "cache_hits", "endpoint_calls", "retries", "failures", "prompt_tokens",
+                 "completion_tokens", "latency_s"):  # fmt: skip
+        setattr(delta, name, getattr(now, name) - getattr(before, name))
+    delta.retry_reasons = now.retry_reasons - before.retry_reasons
+    return delta.to_dict()
+
+
+def _counts(dialogues: pd.DataFrame, turns: pd.DataFrame) -> dict[str, Any]:
+    repair_codes = pd.Series([r for rs in turns["repairs"] for r in rs], dtype="object")
+    return {
+        "dialogues": int(len(dialogues)),
+        "status": {str(k): int(v) for k, v in dialogues["status"].value_counts().items()},
+        "choices": int(len(turns)),
+        "choices_repaired": int((turns["parse_status"] == "repaired").sum()),
+        "choices_failed": int((turns["parse_status"] == "failed").sum()),
+        "parse_repairs": int(dialogues["n_parse_repairs"].sum()),
+        "parse_failures": int(dialogues["n_parse_failures"].sum()),
+        "repair_codes": {str(k): int(v) for k, v in repair_codes.value_counts().items()},
+    }

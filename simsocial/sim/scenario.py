@@ -1,0 +1,155 @@
+"""Scenario files: a persuasion setting described in YAML and validated with pydantic.
+
+A scenario holds the task framing (participants, payment, cause), each role's instructions and method,
+the donation range and grid, the turn budget and end condition, and where personas come from.  Loading
+a malformed file raises :class:`ScenarioError` naming the file, the field and what is wrong.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from simsocial.vs import MethodConfig
+
+PERSUASION_STRATEGIES = (
+    "logical-appeal",
+    "emotion-appeal",
+    "credibility-appeal",
+    "foot-in-the-door",
+    "self-modeling",
+    "personal-story",
+    "donation-information",
+    "source-related-inquiry",
+    "task-related-inquiry",
+    "personal-related-inquiry",
+)
+NON_STRATEGY_ACTS = ("greeting", "ask-donation", "thank", "other")
+
+
+class ScenarioError(ValueError):
+    """A scenario file could not be read or is invalid; the message names file, field and problem."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Task(_Strict):
+    """What the participants are told about the setting."""
+
+    cause: str = Field(min_length=1, description="the organisation or cause asked for")
+    cause_description: str = Field(min_length=1)
+    setting: str = Field(min_length=1, description="who the participants are and what the task is")
+    payment: float = Field(gt=0, description="what the persuadee was paid for the task")
+    currency: str = "$"
+
+
+class RoleSpec(_Strict):
+    """One role: its display name, instructions and how it elicits each utterance."""
+
+    name: str = Field(min_length=1)
+    instructions: str = Field(min_length=1)
+    method: MethodConfig = MethodConfig()
+    labels: tuple[str, ...] = Field(default=(), description="labels each candidate carries (persuader)")
+    max_chars: int = Field(default=240, ge=20, le=2000, description="longest utterance, in characters")
+
+
+class Donation(_Strict):
+    """The persuadee's private decision after the conversation."""
+
+    minimum: float = 0.0
+    maximum: float
+    grid: tuple[float, ...] = Field(description="amounts offered to the model (enforced as an enum)")
+    question: str = Field(min_length=1)
+    method: MethodConfig | None = Field(default=None, description="default: the persuadee's method")
+
+    @model_validator(mode="after")
+    def _grid_in_range(self) -> Donation:
+        if self.maximum <= self.minimum:
+            raise ValueError(f"maximum ({self.maximum}) must be above minimum ({self.minimum})")
+        if len(self.grid) < 2:
+            raise ValueError("grid needs at least two amounts")
+        outside = [g for g in self.grid if not self.minimum <= g <= self.maximum]
+        if outside:
+            raise ValueError(f"grid values {outside} lie outside [{self.minimum}, {self.maximum}]")
+        if list(self.grid) != sorted(set(self.grid)):
+            raise ValueError("grid must be strictly increasing")
+        return self
+
+
+class Turns(_Strict):
+    """How long a dialogue runs."""
+
+    max_turns: int = Field(default=10, ge=1, le=100)
+    end_condition: Literal["max_turns", "commitment"] = Field(
+        default="max_turns",
+        description="'commitment' also ends once the persuadee agrees and states an amount",
+    )
+
+
+class Personas(_Strict):
+    """Where persuadee (and persuader) personas come from."""
+
+    source: Literal["human", "csv", "none"] = "human"
+    path: Path | None = Field(default=None, description="CSV file for source 'csv' (relative to the scenario)")
+    text_column: str | None = Field(default=None, description="free-text persona column in the CSV")
+    persuader: bool = Field(default=False, description="also give the persuader a persona")
+
+    @model_validator(mode="after")
+    def _csv_needs_path(self) -> Personas:
+        if self.source == "csv" and self.path is None:
+            raise ValueError("source 'csv' needs a path")
+        return self
+
+
+class Scenario(_Strict):
+    """A complete persuasion setting."""
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_\-]+$")
+    description: str = ""
+    task: Task
+    persuader: RoleSpec
+    persuadee: RoleSpec
+    donation: Donation
+    turns: Turns = Turns()
+    personas: Personas = Personas()
+
+    @field_validator("persuader")
+    @classmethod
+    def _persuader_has_labels(cls, value: RoleSpec) -> RoleSpec:
+        if not value.labels:
+            raise ValueError("labels: the persuader needs at least one strategy label")
+        return value
+
+    @property
+    def donation_method(self) -> MethodConfig:
+        return self.donation.method or self.persuadee.method
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario YAML file; errors name the file, each bad field and the problem."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: file not found") from None
+    except yaml.YAMLError as exc:
+        raise ScenarioError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ScenarioError(f"{path}: expected a mapping of fields at the top level, got {type(raw).__name__}")
+    try:
+        scenario = Scenario.model_validate(raw)
+    except ValidationError as exc:
+        problems = "\n".join(
+            f"  - {'.'.join(str(p) for p in err['loc']) or '(top level)'}: {err['msg']}" for err in exc.errors()
+        )
+        raise ScenarioError(f"{path}: invalid scenario\n{problems}") from None
+    personas = scenario.personas
+    if personas.path is not None and not personas.path.is_absolute():
+        resolved = (path.parent / personas.path).resolve()
+        scenario = scenario.model_copy(update={"personas": personas.model_copy(update={"path": resolved})})
+    return scenario

@@ -1,0 +1,31 @@
+"""The short per-condition table a run ends with (read from the output files, like any analysis)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+
+def summarize_run(dialogues: pd.DataFrame, turns: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per method: dialogues, mean donation, share giving 0, mind-change rate, repairs, failures.
+
+    ``mind_change_rate`` is the share of dialogues with at least one refuse↔agree switch.  With ``turns``,
+    ``repaired_share`` is the share of sampled choices whose answer needed a repair.
+    """
+    rows = []
+    for method, group in dialogues.groupby("method", sort=False):
+        donations = group["final_donation"].dropna()
+        row = {
+            "method": method,
+            "dialogues": len(group),
+            "ok": int((group["status"] == "ok").sum()),
+            "mean_donation": donations.mean() if len(donations) else float("nan"),
+            "share_zero": (donations == 0).mean() if len(donations) else float("nan"),
+            "mind_change_rate": (group["mind_changes"] > 0).mean(),
+            "parse_repairs": int(group["n_parse_repairs"].sum()),
+            "parse_failures": int(group["n_parse_failures"].sum()),
+        }
+        if turns is not None:
+            choices = turns[turns["method"] == method]
+            row["repaired_share"] = (choices["parse_status"] != "ok").mean() if len(choices) else float("nan")
+        rows.append(row)
+    return pd.DataFrame(rows)
