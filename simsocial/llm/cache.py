@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from simsocial.llm.base import ChatModel, ChatModelWrapper
 from simsocial.llm.errors import LLMError
+from simsocial.llm.stats import CallStats
 from simsocial.llm.types import ChatRequest, ChatResponse
 
 CacheMode = Literal["readwrite", "replay", "off"]
@@ -97,11 +98,19 @@ class ResponseCache:
 class CachingModel(ChatModelWrapper):
     """Answers from the cache when it can; records what the endpoint answers otherwise."""
 
-    def __init__(self, inner: ChatModel, cache: ResponseCache, model_id: str, mode: CacheMode = "readwrite"):
+    def __init__(
+        self,
+        inner: ChatModel,
+        cache: ResponseCache,
+        model_id: str,
+        mode: CacheMode = "readwrite",
+        stats: CallStats | None = None,
+    ) -> None:
         super().__init__(inner)
         self.cache = cache
         self.model_id = model_id
         self.mode = mode
+        self.stats = stats  # hits are counted here: they never reach the wrappers inside
 
     async def chat(self, request: ChatRequest) -> ChatResponse:
         if self.mode == "off":
@@ -109,7 +118,10 @@ class CachingModel(ChatModelWrapper):
         key = request_key(self.model_id, request)
         hit = self.cache.get(key)
         if hit is not None:
-            return ChatResponse(**hit, cached=True)
+            response = ChatResponse(**hit, cached=True)
+            if self.stats is not None:
+                self.stats.record(response)
+            return response
         if self.mode == "replay":
             raise CacheMiss(f"no cached answer for call {request.call_key or key[:12]} (replay mode)")
         response = await self.inner.chat(request)

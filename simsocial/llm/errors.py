@@ -21,6 +21,11 @@ class LLMEndpointError(LLMError):
 
     def __init__(self, endpoint: str, attempts: int, cause: BaseException) -> None:
         detail = redact(f"{type(cause).__name__}: {cause}")
+        # The cause stays chained for debugging; scrub it too, since a printed traceback shows its text
+        # and some servers quote the key back in their error body.
+        cause.args = tuple(redact(a) if isinstance(a, str) else a for a in cause.args)
+        if isinstance(getattr(cause, "message", None), str):
+            cause.message = redact(cause.message)  # type: ignore[attr-defined]
         super().__init__(f"endpoint {endpoint} failed after {attempts} attempt(s): {detail}")
         self.endpoint = endpoint
         self.attempts = attempts

@@ -103,7 +103,7 @@ async def open_llm(settings: LLMSettings, stats: CallStats | None = None) -> Asy
         model_id = settings.resolved_model_id(model_name)
         if settings.cache_path is not None and settings.cache_mode != "off":
             cache = ResponseCache(settings.cache_path)
-            model = CachingModel(model, cache, model_id, settings.cache_mode)
+            model = CachingModel(model, cache, model_id, settings.cache_mode, stats)
         endpoint = "embedded llama.cpp (127.0.0.1)" if server else backend.endpoint
         yield LLMStack(model, stats, model_name, endpoint, model_id, limiter, info)
         await model.aclose()
