@@ -1,0 +1,225 @@
+"""``simsocial human`` and ``simsocial compare``: the human reference, and runs compared against it."""
+
+from __future__ import annotations
+
+import json
+import math
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import typer
+
+from simsocial.data.cleaning import DEFAULT_POLICY, POLICIES
+
+# The policy names of simsocial.data.cleaning.POLICIES, as choices Typer can list in --help.
+CleaningChoice = StrEnum("CleaningChoice", {name: name for name in POLICIES})
+
+
+class HumanFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+class CompareFormat(StrEnum):
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+
+
+def jsonable(value: object) -> object:
+    """Plain JSON types: NaN/inf → null, numpy scalars/arrays → Python, dict keys → str."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return [jsonable(v) for v in value.tolist()]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _pct(x: float | None) -> str:
+    return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:.1f}%"
+
+
+def _print_human_table(ref) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    d, s, m, m2 = ref.donations, ref.say_do, ref.mind_change, ref.mind_change_excluding_more
+    table = Table(title="Human reference: PersuasionForGood (Wang et al., ACL 2019)", show_lines=False)
+    table.add_column("figure", style="bold")
+    table.add_column("value")
+    rows = [
+        ("cleaning", ref.cleaning.summary()),
+        ("donations n", str(d.n)),
+        ("mean / median / sd", f"${d.mean:.3f} / ${d.median:.2f} / ${d.sd:.3f}"),
+        ("share $0 / share $2", f"{_pct(d.share_zero)} / {_pct(d.share_max)}"),
+        ("histogram ($0.10 bins)", " ".join(str(int(c)) for c in d.histogram.counts)),
+        (f"say–do gap (n={s.n})", f"stated ${s.mean_stated:.3f} → gave ${s.mean_actual:.3f} (gap {s.mean_gap:+.3f})"),
+        (
+            "  gave less / same / more",
+            f"{_pct(s.share_gave_less)} / {_pct(s.share_gave_same)} / {_pct(s.share_gave_more)}",
+        ),
+        ("  stated > 0, gave 0", _pct(s.share_stated_positive_gave_zero)),
+        (
+            f"mind change (annotated, n={m.n})",
+            f"{_pct(m.mind_change_rate)} (w/o disagree-more: {_pct(m2.mind_change_rate)})",
+        ),
+        ("ever refused", _pct(m.ever_refused)),
+        ("refused → committed", _pct(m.refused_then_committed)),
+        (
+            "committed → refused",
+            f"{_pct(m.committed_then_refused)} (w/o disagree-more: {_pct(m2.committed_then_refused)})",
+        ),
+        (f"P(donate | ever refused) (n={m.n_ever_refused})", _pct(m.p_donate_given_ever_refused)),
+        ("first decision act", ", ".join(f"{k} {_pct(v)}" for k, v in m.first_decision_act.items())),
+    ]
+    top = sorted(ref.strategies.shares.items(), key=lambda kv: -kv[1])
+    rows.append((f"strategies (n={ref.strategies.n} sentences)", ", ".join(f"{k} {_pct(v)}" for k, v in top)))
+    rows.append(
+        (
+            "distinct-1/2/3, FK grade",
+            f"{ref.distinct[1]:.3f} / {ref.distinct[2]:.3f} / {ref.distinct[3]:.3f}, {ref.fk_grade:.1f}",
+        )
+    )
+    for k, v in rows:
+        table.add_row(k, v)
+    Console().print(table)
+
+
+HUMAN_HELP = (
+    "Show the human reference figures from the bundled PersuasionForGood study.\n\n"
+    "Donations (n, mean, median, sd, share $0 and $2, $0.10 histogram), the say–do gap between stated and "
+    "actual donations, persuadee mind changes and the persuader strategy mix — computed with the same metric "
+    "code used on simulated runs, after the named cleaning policy (what it drops is shown)."
+)
+
+COMPARE_HELP = (
+    "Compare simulated runs with the human PersuasionForGood data, one row per run × method.\n\n"
+    "Donation distribution (mean and share $0 with 95% bootstrap intervals, KS, histogram L1, Wasserstein-1), "
+    "mind-change rate with Fisher's exact test against humans, persuader strategy Jensen–Shannon distance, "
+    "distinct-n, Flesch–Kincaid grade, verbalized-distribution entropy and parse repairs/failures.\n\n"
+    "Writes comparison.csv, comparison.json, report.html (self-contained) and PNG figures to --out."
+)
+
+
+def human(
+    format: Annotated[
+        HumanFormat, typer.Option("--format", "-f", help="table: a readable summary; json: every figure.")
+    ] = HumanFormat.table,
+    cleaning: Annotated[
+        CleaningChoice, typer.Option(help="Cleaning policy for donations (see simsocial.data.cleaning).")
+    ] = CleaningChoice[DEFAULT_POLICY],
+) -> None:
+    from simsocial.metrics.human_reference import human_reference
+
+    ref = human_reference(cleaning.value)
+    if format is HumanFormat.json:
+        typer.echo(json.dumps(jsonable(ref.to_dict()), indent=2))
+    else:
+        _print_human_table(ref)
+
+
+def compare(
+    run_dirs: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Run directories (run.json + dialogues/turns/candidates.parquet) or sweep directories "
+            "(sweep.parquet with a cell_dir column).",
+            exists=True,
+            file_okay=False,
+            dir_okay=True,
+        ),
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Where to write figures, report.html, comparison.csv/json. Default: RUN_DIR/compare "
+            "for one directory (required for several)."
+        ),
+    ] = None,
+    format: Annotated[
+        CompareFormat, typer.Option("--format", "-f", help="How to print the table: table, json or markdown.")
+    ] = CompareFormat.table,
+    cleaning: Annotated[
+        CleaningChoice,
+        typer.Option(help="Cleaning policy, applied to human and simulated donations alike (simsocial.data.cleaning)."),
+    ] = CleaningChoice[DEFAULT_POLICY],
+    seed: Annotated[int, typer.Option(help="Seed of the bootstrap and of the human subsamples.")] = 0,
+    resamples: Annotated[int, typer.Option(help="Bootstrap resamples per interval.", min=100)] = 2000,
+    embed_base_url: Annotated[
+        str | None,
+        typer.Option(
+            help="OpenAI-compatible embeddings endpoint for semantic diversity (key: $OPENAI_API_KEY). "
+            "Without it, diversity is lexical (hashing bag-of-words)."
+        ),
+    ] = None,
+    embed_model: Annotated[str | None, typer.Option(help="Embedding model name at --embed-base-url.")] = None,
+) -> None:
+    from simsocial.metrics import language
+    from simsocial.report import html as html_report
+    from simsocial.report import plots
+    from simsocial.report.compare import compare_runs, display_table, to_markdown
+    from simsocial.report.rundir import read_runs
+
+    if out is None:
+        if len(run_dirs) != 1:
+            raise typer.BadParameter("pass --out when comparing several directories", param_hint="--out")
+        out = run_dirs[0] / "compare"
+    embedder = None
+    if embed_base_url or embed_model:
+        if not embed_model:
+            raise typer.BadParameter("--embed-model is required with --embed-base-url", param_hint="--embed-model")
+        embedder = language.OpenAIEmbedder(model=embed_model, base_url=embed_base_url)
+
+    try:
+        runs = read_runs(run_dirs)
+    except FileNotFoundError as exc:
+        raise typer.BadParameter(str(exc), param_hint="RUN_DIR") from exc
+    comparison = compare_runs(runs, cleaning=cleaning.value, n_resamples=resamples, seed=seed, embedder=embedder)
+
+    out.mkdir(parents=True, exist_ok=True)
+    comparison.table.to_csv(out / "comparison.csv", index=False)
+    payload = {
+        "settings": comparison.settings,
+        "rows": comparison.table.to_dict("records"),
+        "human": comparison.human.to_dict(),
+        "cleaning": {m.label: m.cleaning.to_dict() for m in comparison.methods},
+    }
+    (out / "comparison.json").write_text(json.dumps(jsonable(payload), indent=2))
+    figures = plots.save_figures(comparison, out)
+    report = html_report.write_report(comparison, figures, out / "report.html")
+
+    if format is CompareFormat.json:
+        typer.echo(json.dumps(jsonable(payload["rows"]), indent=2))
+    elif format is CompareFormat.markdown:
+        typer.echo(to_markdown(comparison.table, comparison.human))
+    else:
+        from rich.console import Console
+        from rich.table import Table
+
+        # Transposed — figures as rows, one column per source — so it fits a terminal.
+        shown = display_table(comparison.table, comparison.human)
+        one_run = len({m.run for m in comparison.methods}) == 1
+        table = Table(title="Simulated vs human (PersuasionForGood)")
+        table.add_column("figure", style="bold")
+        for run, method in zip(shown["run"], shown["method"], strict=True):
+            table.add_column("human" if run == "human" else method if one_run else f"{run} · {method}", overflow="fold")
+        for col in shown.columns[2:]:
+            table.add_row(col, *[str(v) for v in shown[col]])
+        Console().print(table)
+    typer.echo(
+        f"wrote {out / 'comparison.csv'}, {out / 'comparison.json'}, {report} and {len(figures)} figures", err=True
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``human`` and ``compare`` commands to the ``simsocial`` app."""
+    app.command("human", help=HUMAN_HELP)(human)
+    app.command("compare", help=COMPARE_HELP)(compare)
