@@ -7,7 +7,6 @@ With no ``base_url`` the embedded llama.cpp server is started for the stack's li
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -85,7 +84,10 @@ async def open_llm(settings: LLMSettings, stats: CallStats | None = None) -> Asy
     try:
         if base_url is None:
             server = EmbeddedServer(gguf=settings.gguf)
-            await asyncio.to_thread(server.start)
+            # Started from this (long-lived) thread on purpose: the kernel's parent-death signal that keeps
+            # the server from outliving us is tied to the thread that forked it, so a worker thread of
+            # asyncio.to_thread that exits would take the server down with it.
+            server.start()
             base_url, model_name = server.base_url, server.model
             info = {"embedded": True, "gguf": server.gguf.name}
         if not model_name:

@@ -104,7 +104,7 @@ class AmountField:
             amount = float(match.group().replace(",", "."))
             repairs = [] if str(value).strip() in self.choices() else [f"{self.name}_from_text"]
         if amount < self.minimum or amount > self.maximum:
-            amount = min(max(amount, self.minimum), self.maximum)
+            amount = float(min(max(amount, self.minimum), self.maximum))
             repairs.append(f"{self.name}_clipped")
         return amount, repairs
 

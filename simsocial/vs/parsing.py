@@ -27,6 +27,7 @@ _TAG_TEXT = re.compile(r"<text>(.*?)</text>", re.DOTALL | re.IGNORECASE)
 _TAG_PROB = re.compile(r"<probability>(.*?)</probability>", re.DOTALL | re.IGNORECASE)
 _TEXT_KEYS = ("text", "response", "utterance", "reply", "content", "message", "answer")
 _PROB_KEYS = ("probability", "prob", "p", "confidence", "weight", "likelihood")
+_DECODER = json.JSONDecoder()
 _LIST_KEYS = ("responses", "candidates", "options", "replies", "answers", "items")
 
 
@@ -72,6 +73,17 @@ def _items_from_json(text: str, repairs: list[str]) -> list[Any] | None:
     start = min((i for i in (body.find("{"), body.find("[")) if i >= 0), default=-1)
     if start < 0:
         return None
+    # A complete JSON value at the start wins, so brackets in the prose after it ("see [1]") are not
+    # swallowed into the answer; otherwise take first-open..last-close and let json_repair fix it.
+    try:
+        data, end = _DECODER.raw_decode(body, start)
+    except json.JSONDecodeError:
+        data, end = None, -1
+    items = _responses_list(data)
+    if items and any(isinstance(item, dict | str) for item in items):
+        if start > 0 or body[end:].strip():
+            repairs.append("prose_around_json")
+        return items
     end = max(body.rfind("}"), body.rfind("]"))
     snippet = body[start : end + 1] if end > start else body[start:]
     if start > 0 or end + 1 < len(body):
