@@ -83,9 +83,7 @@ async def elicit(
         result.attempts = attempt + 1
         seed = int(rng.integers(2**31 - 1))  # the server's sampling seed: replayable, distinct per call
         try:
-            answers = await _run_calls(
-                llm, config, query, calls.calls, seed, f"{call_key}/a{attempt}", result
-            )
+            answers = await _run_calls(llm, config, query, calls.calls, seed, f"{call_key}/a{attempt}", result)
             distribution = combine_answers(config, answers)
             if usable is not None:
                 distribution = _keep_usable(distribution, usable)
@@ -126,9 +124,7 @@ async def _run_calls(
         result.completion_tokens += response.completion_tokens
         answer = parse_distribution(response.text, query.fields, call.expects_probabilities)
         if response.finish_reason == "length":
-            answer = VerbalizedDistribution(
-                answer.candidates, (*answer.repairs, "truncated"), answer.raw_text
-            )
+            answer = VerbalizedDistribution(answer.candidates, (*answer.repairs, "truncated"), answer.raw_text)
         answers.append(answer)
         messages.append({"role": "assistant", "content": response.text})
     return answers

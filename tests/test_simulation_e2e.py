@@ -120,3 +120,29 @@ def test_cli_run_prints_table_and_rejects_bad_input(embedded_server, tmp_path) -
     bad = subprocess.run([*cmd[:4], str(STUDY), "--method", "vs_magic"], capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2
     assert "unknown method 'vs_magic'" in bad.stderr
+
+
+@pytest.mark.slow
+def test_analysis_runs_on_the_real_run(first_run, tmp_path, monkeypatch) -> None:
+    """The notebook and `simsocial compare` work on a real simulated run, not only on synthetic data."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    _, _, result = first_run
+    notebook_path = ROOT / "analysis" / "persuasion_vs_human.ipynb"
+    monkeypatch.setenv("SIMSOCIAL_RUN_DIR", str(result.out_dir))
+    monkeypatch.setenv("SIMSOCIAL_N_RESAMPLES", "200")
+    notebook = nbformat.read(notebook_path, as_version=4)
+    NotebookClient(notebook, timeout=300, kernel_name="python3",
+                   resources={"metadata": {"path": str(notebook_path.parent)}}).execute()  # fmt: skip
+    outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.get("outputs", [])]
+    assert not [o for o in outputs if o.get("output_type") == "error"]
+    assert sum("image/png" in o.get("data", {}) for o in outputs) == 4
+
+    report_dir = tmp_path / "compare"
+    cmd = [sys.executable, "-m", "simsocial.cli.main", "compare", str(result.out_dir), "--out", str(report_dir),
+           "--format", "json"]  # fmt: skip
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert (report_dir / "report.html").is_file()
+    assert "vs_standard" in done.stdout and "direct" in done.stdout

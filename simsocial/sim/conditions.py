@@ -61,6 +61,11 @@ def parse_condition(spec: str, scenario: Scenario, **knobs: Any) -> Condition:
     return _condition(configs["persuader"], configs["persuadee"], donation)
 
 
+def make_condition(persuader: MethodConfig, persuadee: MethodConfig, donation: MethodConfig) -> Condition:
+    """A condition from one config per role, labelled as :func:`parse_condition` labels it."""
+    return _condition(persuader, persuadee, donation)
+
+
 def _condition(persuader: MethodConfig, persuadee: MethodConfig, donation: MethodConfig) -> Condition:
     labels = {persuader.label(), persuadee.label(), donation.label()}
     if len(labels) == 1:

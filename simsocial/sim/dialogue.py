@@ -11,12 +11,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from scipy.special import entr
 
 from simsocial.contract import STATUS_DEGRADED, STATUS_FAILED, STATUS_OK
 from simsocial.elicit import Elicitation
 from simsocial.metrics.stance import count_mind_changes
 from simsocial.sim.personas import Persona
 from simsocial.vs import MethodConfig
+
+
+def shannon_entropy(probabilities: np.ndarray) -> float:
+    """Shannon entropy in nats: the arithmetic of ``scipy.stats.entropy`` (so values are identical) without
+    its argument handling, which costs ~0.2 ms a call — a third of a batch replayed from the cache."""
+    p = np.asarray(probabilities, dtype=float)
+    return float(entr(p / p.sum()).sum())
 
 
 @dataclass(frozen=True)
@@ -37,6 +45,16 @@ class DialogueSpec:
     condition: Condition
     replicate: int
     seed: int
+
+
+@dataclass(frozen=True)
+class DialogueRows:
+    """A finished dialogue as plain output rows (picklable: what a remote worker sends back to the writer)."""
+
+    dialogue_id: str
+    turns: list[dict[str, Any]]
+    candidates: list[dict[str, Any]]
+    dialogue: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -99,7 +117,7 @@ class Dialogue:
                 "k": dist.k if dist else 0,
                 "chosen_index": elicitation.chosen_index,
                 "chosen_probability": chosen.probability if chosen else None,
-                "entropy": dist.entropy() if dist else None,
+                "entropy": shannon_entropy(dist.probabilities) if dist else None,
                 "parse_status": elicitation.parse_status,
                 "repairs": repairs + [f"parse_retry:{e}" for e in elicitation.errors],
                 "attempts": elicitation.attempts,
@@ -154,3 +172,7 @@ class Dialogue:
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens,
         }
+
+    def rows(self) -> DialogueRows:
+        """This dialogue's rows of the three contract tables."""
+        return DialogueRows(self.dialogue_id, self.turn_rows, self.candidate_rows, self.dialogue_row())

@@ -6,6 +6,13 @@ together), then all persuadees reply; dialogues that reach their end decide on t
 dialogues are handed to ``on_dialogue_done`` (e.g. a writer) and their agents removed, and queued ones are
 admitted, so at most ``max_active`` dialogues are in memory and in flight at once.
 
+Large batches use :meth:`PersuasionModel.run_concurrently` instead of stepping: the same agents and the
+same turn logic, but each dialogue advances on its own as soon as its last answer arrives, and a queued
+dialogue starts the moment another finishes.  Lock-step turns make every call of a step wait for the
+slowest one and keep the CPU idle while all calls are out, then busy while all answers come back at
+once; free-running dialogues overlap the two (see benchmarks/concurrency.py).  Both give identical
+dialogues: a dialogue's choices depend only on its own generator.
+
 Randomness: ``rng`` seeds the model (``mesa.Model``); every dialogue draws from its own generator derived
 from that seed, its replicate and its condition, so a dialogue replays identically whatever the
 concurrency, the admission order or an interrupted-and-resumed batch.  The persona of replicate *r* is
@@ -14,9 +21,12 @@ the same in every condition (common random numbers: Direct and VS meet the same 
 
 from __future__ import annotations
 
+import asyncio
+import queue
 import uuid
 import zlib
-from collections.abc import Callable, Iterable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import mesa
 import numpy as np
@@ -59,6 +69,7 @@ class PersuasionModel(mesa.Model):
         on_dialogue_done: Callable[[Dialogue], None] | None = None,
         max_parse_attempts: int = 3,
         persona_pools: tuple[PersonaPool | None, PersonaPool | None] | None = None,
+        collect_agents: bool = True,
     ) -> None:
         if not isinstance(rng, int | np.integer):
             raise TypeError("rng must be an integer seed, so that runs can be replayed and resumed")
@@ -88,12 +99,16 @@ class PersuasionModel(mesa.Model):
                 "mean_stated_amount": lambda m: m.mean_stated_amount(),
                 "finished_dialogues": "n_finished",
             },
+            # Agent records grow with every dialogue and turn; a long batch, which writes everything it
+            # needs to parquet anyway, switches them off to keep memory flat.
             agent_reporters={
                 "dialogue_id": lambda a: a.dialogue.dialogue_id,
                 "stance": lambda a: getattr(a, "stance", None),
                 "stated_amount": lambda a: getattr(a, "stated_amount", None),
                 "strategy": lambda a: getattr(a, "strategy", None),
-            },
+            }
+            if collect_agents
+            else None,
         )
         self.running = self.n_total > 0
         if not self.running:
@@ -132,6 +147,117 @@ class PersuasionModel(mesa.Model):
                     progress(self.n_finished - before)
         finally:
             self.close()
+
+    def run_concurrently(self, progress: Callable[[int], None] | None = None) -> None:
+        """Run every dialogue to its end, each at its own pace (no lock-step turns, no DataCollector steps).
+
+        Finished dialogues go to ``on_dialogue_done`` in this (the calling) thread, as they finish, while
+        the others keep running on the LLM runtime's loop; ``progress(n)`` is told as they do.
+        """
+        try:
+            for finished in self.finished_batches():
+                for dialogue in finished:
+                    if self.on_dialogue_done is not None:
+                        self.on_dialogue_done(dialogue)
+                    else:
+                        self.finished_dialogues.append(dialogue)
+                if progress is not None:
+                    progress(len(finished))
+        finally:
+            self.close()
+
+    def finished_batches(self, poll_s: float = 0.5) -> Iterator[list[Dialogue]]:
+        """Run every queued dialogue concurrently (at most ``max_active`` at once); yield finished ones.
+
+        Each yield holds the dialogues that finished since the previous one (at least one).  Stopping the
+        iteration early (or Ctrl-C) cancels the dialogues still running.
+        """
+        if not self.running:
+            return
+        done: queue.SimpleQueue[Dialogue | BaseException | None] = queue.SimpleQueue()
+        future = self.runtime.submit(self._run_free(done))
+        try:
+            while True:
+                try:
+                    item = done.get(timeout=poll_s)
+                except queue.Empty:
+                    if future.done():
+                        future.result()  # raises what stopped the loop
+                        return
+                    continue
+                batch = [item]
+                while True:
+                    try:
+                        batch.append(done.get_nowait())
+                    except queue.Empty:
+                        break
+                finished = [d for d in batch if isinstance(d, Dialogue)]
+                self.n_finished += len(finished)
+                if finished:
+                    yield finished
+                for item in batch:
+                    if isinstance(item, BaseException):
+                        raise item
+                if None in batch:
+                    self.running = False
+                    return
+        finally:
+            future.cancel()
+
+    async def _run_free(self, done: queue.SimpleQueue[Dialogue | BaseException | None]) -> None:
+        """Play queued dialogues, at most ``max_active`` at once; hand them to ``done`` in admission order.
+
+        Emitting in admission order keeps the output files' row order the same from run to run (a replay
+        from the cache writes identical files), at the price of a window: a dialogue may finish up to
+        ``4 × max_active`` places ahead of the oldest unfinished one before admission waits for it.
+        """
+        window: deque[asyncio.Task[Dialogue]] = deque()  # admitted, not yet handed over, oldest first
+        running: set[asyncio.Task[Dialogue]] = set()
+        try:
+            while self._queue or window:
+                # Back-pressure: nothing new while the consumer (the writer) lags by max_active, so finished
+                # dialogues never pile up in memory however fast the answers come (a replay from the cache).
+                while (self._queue and len(running) < self.max_active and len(window) < 4 * self.max_active
+                       and done.qsize() < self.max_active):  # fmt: skip
+                    task = asyncio.create_task(self._play(self._new_dialogue(self._queue.pop())))
+                    window.append(task)
+                    running.add(task)
+                while window and window[0].done():
+                    done.put(window.popleft().result())
+                if not running:
+                    if self._queue or window:
+                        await asyncio.sleep(0.005)  # waiting for the consumer
+                    continue
+                finished, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                for task in finished:
+                    task.result()  # LLM failures are handled in the agents; anything else is a bug: raise it now
+            done.put(None)
+        except BaseException as exc:
+            for task in window:
+                task.cancel()
+            done.put(exc)
+            raise
+
+    async def _play(self, dialogue: Dialogue) -> Dialogue:
+        """One dialogue from first message to donation: the turn logic of :meth:`step`, for one dialogue."""
+        persuader = Persuader(self, dialogue)
+        persuadee = Persuadee(self, dialogue)
+        try:
+            while not dialogue.finished:
+                await persuader.speak()
+                if dialogue.finished:
+                    break
+                await persuadee.reply()
+                if dialogue.finished:
+                    break
+                dialogue.turn += 1
+                if self._reached_end(dialogue, persuadee):
+                    await persuadee.decide_donation()
+                    dialogue.finished = True
+        finally:
+            persuader.remove()
+            persuadee.remove()
+        return dialogue
 
     def close(self) -> None:
         """Stop the LLM runtime if this model started it (idempotent)."""

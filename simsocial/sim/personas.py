@@ -8,6 +8,7 @@ Donations are never part of a persona: it must not carry the outcome being simul
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,8 +117,12 @@ class PersonaPool:
         return cls([Persona(str(pid), str(text)) for pid, text in rows if isinstance(text, str) and text.strip()])
 
 
+@functools.lru_cache(maxsize=16)  # a batch builds a model per cell; rendering ~1,000 personas takes ~0.5 s
 def persona_pool(spec: Personas, role: str) -> PersonaPool | None:
-    """The pool for ``role`` ("persuadee" or "persuader") described by a scenario, or None for no personas."""
+    """The pool for ``role`` ("persuadee" or "persuader") described by a scenario, or None for no personas.
+
+    Cached per (spec, role): pools are read-only once built.
+    """
     if spec.source == "none" or (role == "persuader" and not spec.persuader):
         return None
     if spec.source == "human":

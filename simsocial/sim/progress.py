@@ -24,7 +24,7 @@ class RunProgress:
             TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
             TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
             TextColumn("{task.fields[rates]}"),
-            console=Console(stderr=True), disable=not enabled, transient=False,
+            console=_stderr_console(), disable=not enabled, transient=False,
         )  # fmt: skip
         self._task = self._progress.add_task(description, total=total, completed=already_done, rates="")
 
@@ -36,6 +36,10 @@ class RunProgress:
                  f"retries {self.stats.retries}  failures {self.stats.failures}")  # fmt: skip
         self._progress.update(self._task, advance=n, rates=rates)
 
+    def set_description(self, text: str) -> None:
+        """Change the label left of the bar (a batch shows the cell it is running)."""
+        self._progress.update(self._task, description=text)
+
     def __enter__(self) -> RunProgress:
         self._progress.start()
         return self
@@ -44,3 +48,9 @@ class RunProgress:
                  tb: TracebackType | None) -> None:  # fmt: skip
         self.advance(0)
         self._progress.stop()
+
+
+def _stderr_console() -> Console:
+    # Off a terminal (CI logs, `make demo | tee`) rich assumes 80 columns and squeezes the bar to dots.
+    console = Console(stderr=True)
+    return console if console.is_terminal else Console(stderr=True, width=140)

@@ -1,7 +1,10 @@
 """Run a scenario end to end: model + LLM runtime + writer + progress bar + manifest.
 
 :func:`run_simulation` is what ``simsocial run`` calls and what a batch cell calls; it writes the
-output contract into ``out_dir`` and returns the per-condition summary table.
+output contract into ``out_dir`` and returns the per-condition summary table.  *Where* the dialogues run
+is a :class:`DialogueExecutor`: :class:`LocalExecutor` (one :class:`PersuasionModel` in this process) by
+default, or another executor (e.g. ``simsocial.batch.ray_executor``) that runs them elsewhere and hands
+each finished dialogue's rows back to this process, which alone writes the run directory.
 """
 
 from __future__ import annotations
@@ -9,19 +12,21 @@ from __future__ import annotations
 import importlib.metadata
 import platform
 import time
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pandas as pd
+import pyarrow.parquet as pq
 
 from simsocial import __version__
 from simsocial.contract import DIALOGUES_FILE, TURNS_FILE
 from simsocial.llm.factory import LLMSettings
 from simsocial.llm.stats import CallStats
-from simsocial.sim.dialogue import Condition, DialogueSpec
+from simsocial.sim.dialogue import Condition, DialogueRows, DialogueSpec
 from simsocial.sim.model import PersuasionModel, dialogue_specs
 from simsocial.sim.progress import RunProgress
 from simsocial.sim.runtime import LLMRuntime
@@ -37,6 +42,53 @@ class RunResult:
     out_dir: Path
     summary: pd.DataFrame
     manifest: dict[str, Any]
+
+
+class DialogueExecutor(Protocol):
+    """Runs dialogues and reports each finished one; the caller writes them.
+
+    ``emit`` receives every finished dialogue's rows (in any order, each exactly once); ``progress`` is
+    told how many finished since its last call.  LLM usage is added to ``runtime.stack.stats`` (so the
+    progress bar and the manifest see it), whether the calls were made here or in remote workers.
+    """
+
+    def __call__(
+        self,
+        scenario: Scenario,
+        conditions: Sequence[Condition],
+        specs: list[DialogueSpec],
+        *,
+        seed: int,
+        run_id: str,
+        runtime: LLMRuntime,
+        max_active: int,
+        emit: Callable[[DialogueRows], None],
+        progress: Callable[[int], None],
+    ) -> None: ...
+
+
+class LocalExecutor:
+    """All dialogues in one :class:`PersuasionModel` in this process, free-running (LLM calls on the
+    runtime's loop; see :meth:`PersuasionModel.run_concurrently`)."""
+
+    def __call__(
+        self,
+        scenario: Scenario,
+        conditions: Sequence[Condition],
+        specs: list[DialogueSpec],
+        *,
+        seed: int,
+        run_id: str,
+        runtime: LLMRuntime,
+        max_active: int,
+        emit: Callable[[DialogueRows], None],
+        progress: Callable[[int], None],
+    ) -> None:
+        model = PersuasionModel(
+            scenario, conditions, rng=seed, runtime=runtime, max_active=max_active, run_id=run_id,
+            specs=specs, on_dialogue_done=lambda dialogue: emit(dialogue.rows()), collect_agents=False,
+        )  # fmt: skip
+        model.run_concurrently(progress)
 
 
 def package_versions() -> dict[str, str]:
@@ -64,11 +116,15 @@ def run_simulation(
     show_progress: bool = True,
     shard_size: int = 64,
     extra_manifest: dict[str, Any] | None = None,
+    executor: DialogueExecutor | None = None,
+    on_progress: Callable[[int], None] | None = None,
 ) -> RunResult:
     """Simulate ``n_dialogues`` per condition and write the run directory; resumes a partial one.
 
     Dialogues already on disk in ``out_dir`` (from an interrupted run) are skipped, so calling this
-    again after a crash finishes the run without losing or duplicating a dialogue.
+    again after a crash finishes the run without losing or duplicating a dialogue.  ``executor`` decides
+    where dialogues run (default :class:`LocalExecutor`); ``on_progress`` replaces the run's own progress
+    bar (a batch shows one bar over all its cells); ``extra_manifest`` is merged into ``run.json``.
     """
     out_dir = Path(out_dir)
     settings = llm_settings or LLMSettings()
@@ -84,13 +140,15 @@ def run_simulation(
     runtime = runtime or LLMRuntime(settings, stats)
     stats = runtime.stack.stats
     before = CallStats.from_dict(stats.to_dict())  # a shared runtime's earlier totals are not ours
+    execute = executor or LocalExecutor()
     try:
-        model = PersuasionModel(
-            scenario, conditions, rng=seed, runtime=runtime, max_active=max_active,
-            run_id=run_id, specs=todo, on_dialogue_done=writer.add,
-        )  # fmt: skip
-        with RunProgress(len(all_specs), len(done), stats, enabled=show_progress) as progress:
-            model.run_to_end(progress.advance)
+        try:
+            with RunProgress(len(all_specs), len(done), stats, enabled=show_progress and on_progress is None) as bar:
+                execute(scenario, conditions, todo, seed=seed, run_id=run_id, runtime=runtime, max_active=max_active,
+                        emit=writer.add_rows, progress=on_progress or bar.advance)  # fmt: skip
+        except KeyboardInterrupt:
+            writer.flush()  # finished dialogues still in the buffer are complete: keep them
+            raise
         usage = _usage_since(before, stats)
         manifest = {
             "run_id": run_id,
@@ -107,13 +165,17 @@ def run_simulation(
             "started": started.isoformat(),
             "resumed_with_done": len(done),
             "usage": usage,
+            **(extra_manifest or {}),
         }  # fmt: skip
         writer.finish(manifest)
         manifest["finished"] = datetime.now(UTC).isoformat()
         manifest["wall_time_s"] = round(time.perf_counter() - clock, 3)
-        dialogues = pd.read_parquet(out_dir / DIALOGUES_FILE)
-        turns = pd.read_parquet(out_dir / TURNS_FILE, columns=["method", "parse_status", "repairs"])
-        manifest["counts"] = _counts(dialogues, turns)
+        # Only the columns the counts and the summary need, strings dictionary-encoded, repair codes counted
+        # shard by shard: memory stays flat however many dialogues the run has.
+        dialogues = pd.read_parquet(out_dir / DIALOGUES_FILE, columns=_SUMMARY_COLUMNS)
+        turns = pq.read_table(out_dir / TURNS_FILE, columns=["method", "parse_status"],
+                              read_dictionary=["method", "parse_status"]).to_pandas()  # fmt: skip
+        manifest["counts"] = _counts(dialogues, turns, _repair_codes(out_dir / TURNS_FILE))
         writer.finish(manifest)  # again, now with end time and counts (cheap: shards are streamed)
         return RunResult(out_dir, summarize_run(dialogues, turns), manifest)
     finally:
@@ -130,8 +192,17 @@ def _usage_since(before: CallStats, now: CallStats) -> dict[str, Any]:
     return delta.to_dict()
 
 
-def _counts(dialogues: pd.DataFrame, turns: pd.DataFrame) -> dict[str, Any]:
-    repair_codes = pd.Series([r for rs in turns["repairs"] for r in rs], dtype="object")
+_SUMMARY_COLUMNS = ["method", "status", "final_donation", "mind_changes", "n_parse_repairs", "n_parse_failures"]
+
+
+def _repair_codes(turns_file: Path) -> Counter[str]:
+    codes: Counter[str] = Counter()
+    for batch in pq.ParquetFile(turns_file).iter_batches(columns=["repairs"]):
+        codes.update(code for codes_of_turn in batch.column(0).to_pylist() for code in codes_of_turn or ())
+    return codes
+
+
+def _counts(dialogues: pd.DataFrame, turns: pd.DataFrame, repair_codes: Counter[str]) -> dict[str, Any]:
     return {
         "dialogues": int(len(dialogues)),
         "status": {str(k): int(v) for k, v in dialogues["status"].value_counts().items()},
@@ -140,5 +211,5 @@ def _counts(dialogues: pd.DataFrame, turns: pd.DataFrame) -> dict[str, Any]:
         "choices_failed": int((turns["parse_status"] == "failed").sum()),
         "parse_repairs": int(dialogues["n_parse_repairs"].sum()),
         "parse_failures": int(dialogues["n_parse_failures"].sum()),
-        "repair_codes": {str(k): int(v) for k, v in repair_codes.value_counts().items()},
+        "repair_codes": {str(k): int(v) for k, v in repair_codes.most_common()},
     }

@@ -9,6 +9,7 @@ Jupyter kernel whose own loop is already running.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import threading
 from collections.abc import Awaitable, Coroutine
 from contextlib import AsyncExitStack
@@ -47,6 +48,10 @@ class LLMRuntime:
         except BaseException:
             future.cancel()
             raise
+
+    def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+        """Start ``coro`` on the runtime's loop without waiting for it."""
+        return asyncio.run_coroutine_threadsafe(coro, self._loop)
 
     def gather(self, coros: list[Awaitable[T]]) -> list[T]:
         """Run several coroutines concurrently; exceptions are returned in place, not raised."""

@@ -29,7 +29,7 @@ from simsocial.contract import (
     TURNS_FILE,
     TURNS_SCHEMA,
 )
-from simsocial.sim.dialogue import Dialogue
+from simsocial.sim.dialogue import Dialogue, DialogueRows
 
 SHARD_DIR = "shards"
 PROGRESS_FILE = "progress.json"
@@ -95,9 +95,13 @@ class RunWriter:
 
     # --- writing ------------------------------------------------------------------------------------
     def add(self, dialogue: Dialogue) -> None:
-        self._buffer["turns"].extend(dialogue.turn_rows)
-        self._buffer["candidates"].extend(dialogue.candidate_rows)
-        self._buffer["dialogues"].append(dialogue.dialogue_row())
+        self.add_rows(dialogue.rows())
+
+    def add_rows(self, rows: DialogueRows) -> None:
+        """Buffer one finished dialogue's rows (from this process or a remote worker)."""
+        self._buffer["turns"].extend(rows.turns)
+        self._buffer["candidates"].extend(rows.candidates)
+        self._buffer["dialogues"].append(rows.dialogue)
         if len(self._buffer["dialogues"]) >= self.shard_size:
             self.flush()
 

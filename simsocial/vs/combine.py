@@ -8,9 +8,7 @@ from simsocial.vs.distribution import Candidate, VerbalizedDistribution
 from simsocial.vs.methods import Method, MethodConfig
 
 
-def combine_answers(
-    config: MethodConfig, answers: Sequence[VerbalizedDistribution]
-) -> VerbalizedDistribution:
+def combine_answers(config: MethodConfig, answers: Sequence[VerbalizedDistribution]) -> VerbalizedDistribution:
     """One distribution from the per-call answers, keeping every repair and the raw texts.
 
     ``direct``/``multi_turn`` take one candidate per call (extra ones are noted, not kept);
@@ -35,9 +33,7 @@ def combine_answers(
         return VerbalizedDistribution.uniform(cands, repairs=repairs, raw_text=raw)
 
     if method == Method.VS_MULTI:
-        weighted = [
-            Candidate(c.text, c.probability / len(answers), c.fields) for a in answers for c in a.candidates
-        ]
+        weighted = [Candidate(c.text, c.probability / len(answers), c.fields) for a in answers for c in a.candidates]
         cands = _dedupe(weighted, repairs)
         _note_k(config, len(cands), repairs)
         return VerbalizedDistribution.normalised(cands, repairs, raw)

@@ -134,8 +134,7 @@ class VerbalizedDistribution:
     def to_dict(self) -> dict[str, Any]:
         return {
             "candidates": [
-                {"text": c.text, "probability": c.probability, "fields": dict(c.fields)}
-                for c in self.candidates
+                {"text": c.text, "probability": c.probability, "fields": dict(c.fields)} for c in self.candidates
             ],
             "repairs": list(self.repairs),
             "raw_text": self.raw_text,
@@ -144,7 +143,6 @@ class VerbalizedDistribution:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> VerbalizedDistribution:
         cands = tuple(
-            Candidate(c["text"], float(c["probability"]), dict(c.get("fields", {})))
-            for c in data["candidates"]
+            Candidate(c["text"], float(c["probability"]), dict(c.get("fields", {}))) for c in data["candidates"]
         )
         return cls(cands, tuple(data.get("repairs", ())), data.get("raw_text"))

@@ -173,9 +173,7 @@ def _read_item(item: Any) -> tuple[str, Any, dict[str, Any]]:
     return text.strip(), prob, item
 
 
-def _repair_probabilities(
-    raw_probs: list[Any], expect_probabilities: bool, repairs: list[str]
-) -> list[float]:
+def _repair_probabilities(raw_probs: list[Any], expect_probabilities: bool, repairs: list[str]) -> list[float]:
     values: list[float | None] = []
     percent_strings = False
     for raw in raw_probs:

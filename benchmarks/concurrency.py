@@ -1,0 +1,115 @@
+"""Throughput against a fixed-latency endpoint, relative to the ideal bound.
+
+A fake OpenAI-compatible server on 127.0.0.1 (tests/fault_server.py, its own process, one thread per
+connection) answers every call with valid VS JSON after a fixed delay.  With C dialogues in flight, each
+needing ``calls`` sequential calls, no engine can finish more than C / (calls × delay) dialogues per
+second; the efficiency printed is measured dialogues/s divided by that bound (1.0 = no engine overhead
+at all).  Each level runs ``--rounds`` × C dialogues through ``run_simulation`` (writer, shards, manifest
+included) with no cache.  Target: efficiency >= 0.9 at 64 concurrent dialogues.  ``--ray-workers N``
+also runs the last level spread over N Ray worker processes (a local cluster).
+
+    python benchmarks/concurrency.py [--delay 0.2] [--levels 1 16 64] [--turns 2] [--rounds 8] [--ray-workers 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import Timer, fake_server, scenario  # noqa: E402
+
+from simsocial.llm.factory import LLMSettings  # noqa: E402
+from simsocial.sim import parse_condition, run_simulation  # noqa: E402
+
+HEADER = ("concurrent", "dialogues", "seconds", "dialogues/s", "ideal/s", "calls/s", "latency ms", "CPU ms/call",
+          "CPU busy", "efficiency")  # fmt: skip
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def measure(
+    base_url: str, concurrency: int, turns: int, rounds: int, delay: float, method: str, out: Path, workers: int = 0
+) -> dict:
+    """One level: ``rounds × concurrency`` dialogues; ``workers`` > 0 spreads them over that many Ray tasks."""
+    spec = scenario(turns)
+    condition = parse_condition(method, spec)
+    calls_per_dialogue = 2 * turns + 1  # persuader + persuadee per turn, then the donation (one call each)
+    n = rounds * concurrency
+    per_process = concurrency // workers if workers else concurrency
+    executor = None
+    if workers:
+        from simsocial.batch.ray_executor import RayExecutor
+
+        executor = RayExecutor(chunk_size=n // workers)
+    settings = LLMSettings(base_url=base_url, model="fake", cache_path=None, cache_mode="off",
+                           structured_output="json_schema", max_in_flight=per_process)  # fmt: skip
+    cpu0 = _cpu_seconds()
+    with Timer() as t:
+        result = run_simulation(spec, [condition], n, 0, out / f"c{concurrency}-w{workers}", settings,
+                                max_active=per_process, show_progress=False, executor=executor)  # fmt: skip
+    cpu = _cpu_seconds() - cpu0
+    usage = result.manifest["usage"]
+    assert result.manifest["counts"]["dialogues"] == n
+    assert usage["endpoint_calls"] == n * calls_per_dialogue, usage
+    ideal = concurrency / (calls_per_dialogue * delay)
+    calls = usage["endpoint_calls"]
+    label = f"{concurrency} (ray×{workers})" if workers else str(concurrency)
+    return {
+        "concurrent": label,
+        "dialogues": n,
+        "seconds": t.seconds,
+        "dialogues/s": n / t.seconds,
+        "ideal/s": ideal,
+        "calls/s": calls / t.seconds,
+        "latency ms": 1000 * usage["latency_s"] / calls,
+        "CPU ms/call": 1000 * cpu / calls,
+        "CPU busy": cpu / t.seconds,
+        "efficiency": n / t.seconds / ideal,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--delay", type=float, default=0.2, help="server latency per call, seconds (default 0.2)")
+    parser.add_argument("--levels", type=int, nargs="+", default=[1, 16, 64], help="concurrent dialogues")
+    parser.add_argument("--turns", type=int, default=2, help="turns per dialogue (calls = 2 × turns + 1)")
+    parser.add_argument("--rounds", type=int, default=8, help="dialogues per level = rounds × concurrency")
+    parser.add_argument("--method", default="vs_standard", help="condition for every role (one call per choice)")
+    parser.add_argument("--ray-workers", type=int, default=0, help="also run the last level on N Ray processes")
+    args = parser.parse_args()
+    run = lambda c, w=0, turns=args.turns, rounds=args.rounds, out="": measure(  # noqa: E731
+        base_url, c, turns, rounds, args.delay, args.method, Path(tmp) / out, w
+    )
+    with fake_server(args.delay) as base_url, tempfile.TemporaryDirectory() as tmp:
+        run(1, turns=1, rounds=1, out="warmup")  # imports, persona table
+        rows = [run(c) for c in args.levels]
+        if args.ray_workers:
+            import ray
+
+            ray.init(num_cpus=args.ray_workers, include_dashboard=False, log_to_driver=False)
+            run(args.ray_workers, args.ray_workers, turns=1, rounds=1, out="ray-warmup")  # start the workers
+            rows.append(run(args.levels[-1], args.ray_workers))
+    print(f"fixed-latency endpoint: {args.delay * 1000:.0f} ms per call, {2 * args.turns + 1} calls per dialogue")
+    print(" ".join(f"{h:>12}" for h in HEADER))
+    for row in rows:
+        formats = {"CPU busy": "{:.0%}", "efficiency": "{:.3f}"}
+        cells = [formats.get(k, "{:.2f}" if isinstance(v, float) else "{}").format(v) for k, v in row.items()]
+        print(" ".join(f"{c:>12}" for c in cells))
+    print(
+        "latency: mean client-side time per call, the server's delay included; CPU ms/call and CPU busy: "
+        "this process's CPU time per call and over wall time (engine + HTTP client; with Ray, the driver only)"
+    )
+    top = rows[len(args.levels) - 1]
+    verdict = "meets" if top["efficiency"] >= 0.9 else "MISSES"
+    print(f"efficiency at {top['concurrent']} concurrent dialogues: {top['efficiency']:.3f} ({verdict} the 0.9 target)")
+
+
+if __name__ == "__main__":
+    main()

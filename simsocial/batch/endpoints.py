@@ -1,0 +1,71 @@
+"""One LLM runtime per endpoint for a whole sweep, and one embedded server shared by every cell that uses it.
+
+Cells that name the same endpoint share its runtime (one connection pool, one concurrency limit, one
+cache handle), so the in-flight bound holds across the sweep.  The embedded llama.cpp server is started
+once, on first use, and every cell (and every Ray worker) talks to it through its ``base_url``; its cache
+identity is the same ``embedded:<gguf>`` that ``simsocial run`` uses, so the two share cached answers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from simsocial.batch.sweep import Endpoint
+from simsocial.llm.embedded import EmbeddedServer
+from simsocial.llm.factory import LLMSettings
+from simsocial.llm.stats import CallStats
+from simsocial.sim.runtime import LLMRuntime
+
+# llama-cpp-python's server answers one request at a time; two in flight keep it busy without letting
+# queued requests wait long enough to hit the client timeout.
+EMBEDDED_MAX_IN_FLIGHT = 2
+
+
+class EndpointPool:
+    """Settings and (lazily opened) runtimes per endpoint; close it when the sweep ends."""
+
+    def __init__(self, base: LLMSettings, stats: CallStats, gguf: Path | None = None) -> None:
+        self.base = base
+        self.stats = stats  # shared by every runtime: the progress bar shows the whole sweep
+        self.gguf = gguf
+        self._server: EmbeddedServer | None = None
+        self._runtimes: dict[str, LLMRuntime] = {}
+
+    def settings_for(self, endpoint: Endpoint) -> LLMSettings:
+        """Concrete settings (always with a ``base_url``) for cells on ``endpoint``."""
+        if not endpoint.is_embedded:
+            update = {"base_url": endpoint.base_url, "model": endpoint.model, "gguf": None}
+            if endpoint.structured_output is not None:
+                update["structured_output"] = endpoint.structured_output
+            return self.base.model_copy(update=update)
+        server = self.embedded_server()
+        return self.base.model_copy(
+            update={
+                "base_url": server.base_url,
+                "model": server.model,
+                "model_id": f"embedded:{server.gguf.name}",
+                "max_in_flight": min(self.base.max_in_flight, EMBEDDED_MAX_IN_FLIGHT),
+                "gguf": None,
+            }
+        )
+
+    def embedded_server(self) -> EmbeddedServer:
+        if self._server is None:
+            self._server = EmbeddedServer(gguf=self.gguf).start()
+        return self._server
+
+    def runtime_for(self, endpoint: Endpoint) -> LLMRuntime:
+        key = endpoint.key()
+        if key not in self._runtimes:
+            self._runtimes[key] = LLMRuntime(self.settings_for(endpoint), self.stats)
+        return self._runtimes[key]
+
+    def close(self) -> None:
+        runtimes, self._runtimes = self._runtimes, {}
+        try:
+            for runtime in runtimes.values():
+                runtime.close()
+        finally:
+            if self._server is not None:
+                self._server.stop()
+                self._server = None

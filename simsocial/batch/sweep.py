@@ -1,0 +1,228 @@
+"""Sweep files: a Monte Carlo experiment grid described in YAML and validated with pydantic.
+
+A sweep names one scenario (a path relative to the sweep file) and a grid::
+
+    scenario: ../persuasion_for_good.yaml
+    methods:                       # condition strings, as `simsocial run --method` takes them ...
+      - direct
+      - {method: vs_standard, k: [null, 5], selection: uniform}   # ... or one with its own knob lists
+    k: [5]                         # knob lists (each optional) apply to every method entry that does not
+    tail_threshold: [null, 0.1]    #   set its own; null means "the scenario's value", except for k,
+    selection: [probability]       #   where null means "the model decides how many" (VS paper)
+    temperature: [0.7, 1.0]
+    endpoints: [embedded, {base_url: http://localhost:8000/v1, model: llama-3.1-8b}]
+    seeds: [0, 1]
+    dialogues: 50                  # per cell
+    turns: 10                      # optional: overrides the scenario's max_turns
+    personas: {source: csv, path: people.csv}   # optional: overrides the scenario's persona source
+
+Cells are the cross product methods × knobs × endpoints × seeds (see :mod:`simsocial.batch.cells`).
+:func:`load_sweep` raises :class:`SweepError` naming the file, each bad field and the problem.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from simsocial.sim.scenario import Personas, Scenario, load_scenario
+from simsocial.vs import Method
+
+EMBEDDED = "embedded"
+
+
+class SweepError(ValueError):
+    """A sweep file could not be read or is invalid; the message names file, field and problem."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _as_list(value: Any) -> Any:
+    """A scalar knob means a one-value list; ``k: null`` means ``[null]`` (model-decided k)."""
+    if isinstance(value, list | tuple):
+        return list(value)
+    return [value]
+
+
+class Endpoint(_Strict):
+    """Where a cell's model runs: the embedded llama.cpp server, or an OpenAI-compatible endpoint."""
+
+    base_url: str | None = Field(None, description="OpenAI-compatible endpoint; None = the embedded model")
+    model: str | None = Field(None, description="model name at base_url")
+    structured_output: Literal["auto", "json_schema", "json_object_schema", "none"] | None = Field(
+        None, description="structured-output dialect (default: the command's --structured-output, auto)"
+    )
+
+    @model_validator(mode="after")
+    def _model_with_url(self) -> Endpoint:
+        if self.base_url and not self.model:
+            raise ValueError("model is required with base_url")
+        if self.model and not self.base_url:
+            raise ValueError("base_url is required with model (or write 'embedded')")
+        return self
+
+    @property
+    def is_embedded(self) -> bool:
+        return self.base_url is None
+
+    @property
+    def name(self) -> str:
+        """What sweep.parquet's ``endpoint`` column shows."""
+        return EMBEDDED if self.is_embedded else str(self.base_url)
+
+    def key(self) -> str:
+        """Identity for cell ids (a dialect change does not change answers' meaning, so it is left out)."""
+        return EMBEDDED if self.is_embedded else f"{str(self.base_url).rstrip('/')}|{self.model}"
+
+
+class Knobs(_Strict):
+    """Lists of VS knob values; ``None`` (the field absent) keeps the scenario's own value."""
+
+    k: list[int | None] | None = None
+    tail_threshold: list[float | None] | None = None
+    selection: list[Literal["probability", "uniform"] | None] | None = None
+    temperature: list[float | None] | None = None
+
+    @field_validator("k", "tail_threshold", "selection", "temperature", mode="before")
+    @classmethod
+    def _listify(cls, value: Any) -> Any:
+        return _as_list(value)
+
+    @field_validator("k", "tail_threshold", "selection", "temperature")
+    @classmethod
+    def _non_empty(cls, value: list[Any] | None) -> list[Any] | None:
+        if value is not None and not value:
+            raise ValueError("give at least one value (or leave the field out)")
+        return value
+
+    @field_validator("k")
+    @classmethod
+    def _k_range(cls, value: list[int | None] | None) -> list[int | None] | None:
+        for k in value or ():
+            if k is not None and not 1 <= k <= 20:
+                raise ValueError(f"k={k} is outside 1..20 (null = the model decides)")
+        return value
+
+    @field_validator("tail_threshold")
+    @classmethod
+    def _p_range(cls, value: list[float | None] | None) -> list[float | None] | None:
+        for p in value or ():
+            if p is not None and not 0 < p <= 1:
+                raise ValueError(f"tail_threshold={p} is outside (0, 1]")
+        return value
+
+    @field_validator("temperature")
+    @classmethod
+    def _t_range(cls, value: list[float | None] | None) -> list[float | None] | None:
+        for t in value or ():
+            if t is not None and not 0 <= t <= 2:
+                raise ValueError(f"temperature={t} is outside [0, 2]")
+        return value
+
+
+class MethodEntry(Knobs):
+    """One entry of ``methods``: a condition string plus, optionally, its own knob lists."""
+
+    method: str = Field(min_length=1, description="as `simsocial run --method` takes it")
+
+    @field_validator("method")
+    @classmethod
+    def _known_methods(cls, value: str) -> str:
+        known = {m.value for m in Method}
+        for part in value.split(","):
+            name = part.partition("=")[2] if "=" in part else part
+            if name.strip() not in known:
+                raise ValueError(f"unknown method {name.strip()!r} in {value!r} (use {', '.join(sorted(known))})")
+        return value
+
+
+class Sweep(Knobs):
+    """A complete sweep (the file's top level)."""
+
+    name: str | None = Field(None, pattern=r"^[A-Za-z0-9_\-.]+$")
+    description: str = ""
+    scenario: Path = Field(description="scenario YAML, relative to the sweep file")
+    methods: list[MethodEntry] = Field(min_length=1)
+    endpoints: list[Endpoint] = Field(default_factory=lambda: [Endpoint()])
+    seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
+    dialogues: int = Field(10, ge=1, description="dialogues per cell")
+    turns: int | None = Field(None, ge=1, le=100, description="overrides the scenario's max_turns")
+    personas: Personas | None = Field(None, description="overrides the scenario's persona source")
+    shard_size: int = Field(64, ge=1, description="dialogues per checkpoint shard")
+
+    @field_validator("methods", mode="before")
+    @classmethod
+    def _method_strings(cls, value: Any) -> Any:
+        if not isinstance(value, list):
+            value = [value]
+        return [{"method": v} if isinstance(v, str) else v for v in value]
+
+    @field_validator("endpoints", mode="before")
+    @classmethod
+    def _embedded_strings(cls, value: Any) -> Any:
+        if not isinstance(value, list):
+            value = [value]
+        out = []
+        for v in value:
+            if v == EMBEDDED:
+                out.append({})
+            elif isinstance(v, str):
+                raise ValueError(f"{v!r}: write 'embedded' or a mapping {{base_url: ..., model: ...}}")
+            else:
+                out.append(v)
+        return out
+
+    @field_validator("seeds", mode="before")
+    @classmethod
+    def _seed_list(cls, value: Any) -> Any:
+        return _as_list(value)
+
+    def knobs_for(self, entry: MethodEntry) -> dict[str, list[Any] | None]:
+        """The knob lists an entry uses: its own where given, else the sweep's."""
+        return {name: getattr(entry, name) if getattr(entry, name) is not None else getattr(self, name)
+                for name in ("k", "tail_threshold", "selection", "temperature")}  # fmt: skip
+
+
+def load_sweep(path: str | Path) -> tuple[Sweep, Path]:
+    """Read and validate a sweep file; returns it and its scenario's resolved path."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise SweepError(f"{path}: file not found") from None
+    except yaml.YAMLError as exc:
+        raise SweepError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise SweepError(f"{path}: expected a mapping of fields at the top level, got {type(raw).__name__}")
+    try:
+        sweep = Sweep.model_validate(raw)
+    except ValidationError as exc:
+        problems = "\n".join(
+            f"  - {'.'.join(str(p) for p in err['loc']) or '(top level)'}: {err['msg']}" for err in exc.errors()
+        )
+        raise SweepError(f"{path}: invalid sweep\n{problems}") from None
+    scenario = sweep.scenario if sweep.scenario.is_absolute() else (path.parent / sweep.scenario).resolve()
+    if not scenario.is_file():
+        raise SweepError(f"{path}: scenario: file not found: {scenario}")
+    personas = sweep.personas
+    if personas is not None and personas.path is not None and not personas.path.is_absolute():
+        personas = personas.model_copy(update={"path": (path.parent / personas.path).resolve()})
+    updates: dict[str, Any] = {"scenario": scenario, "personas": personas}
+    if sweep.name is None:
+        updates["name"] = path.stem
+    return sweep.model_copy(update=updates), scenario
+
+
+def sweep_scenario(sweep: Sweep, scenario_path: Path) -> Scenario:
+    """The scenario with the sweep's overrides (turn budget, persona source) applied."""
+    scenario = load_scenario(scenario_path)
+    if sweep.turns is not None:
+        scenario = scenario.model_copy(update={"turns": scenario.turns.model_copy(update={"max_turns": sweep.turns})})
+    if sweep.personas is not None:
+        scenario = scenario.model_copy(update={"personas": sweep.personas})
+    return scenario

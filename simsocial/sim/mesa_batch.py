@@ -1,0 +1,118 @@
+"""``mesa.batch_run`` support: :class:`BatchRunModel`, a :class:`PersuasionModel` built from plain keywords.
+
+    import mesa
+    from simsocial.sim.mesa_batch import BatchRunModel
+
+    rows = mesa.batch_run(
+        BatchRunModel,
+        parameters={"scenario": "scenarios/persuasion_for_good.yaml", "method": ["direct", "vs_standard"],
+                    "n_dialogues": 4, "max_turns": 3, "rng": range(3),
+                    "base_url": "http://127.0.0.1:8080/v1", "model": "smollm2-135m-instruct"},
+        iterations=1, max_steps=100, display_progress=False,
+    )
+
+Each run is one model: ``n_dialogues`` dialogues of one condition, stepped in lock-step turns by
+``batch_run``.  The rows ``batch_run`` returns hold the parameters plus the model reporters below, taken
+at the last step (``data_collection_period=-1``) or every ``data_collection_period`` steps:
+
+``dialogues_finished``, ``dialogues_failed`` (status ``failed``/``degraded``), ``mean_final_donation``,
+``share_gave_zero``, ``mind_change_rate`` (share of finished dialogues with a refuse↔agree switch),
+``active_dialogues``, ``share_agreeing``, ``mean_stated_amount`` (over dialogues still talking), ``seed``.
+
+What it does NOT give you (use ``simsocial run`` / ``simsocial batch`` for those): no run directory —
+no parquet files, no ``run.json`` manifest; no per-turn texts, verbalized candidates, probabilities,
+parse repairs or token usage; no per-agent rows; no checkpoint/resume (an interrupted ``batch_run`` loses
+its models); no progress bar per dialogue.  Without ``base_url`` every model starts its own embedded
+llama.cpp server (a few seconds each); start one with ``simsocial serve-local`` and pass its URL.
+Without ``rng`` each run draws a fresh seed (reported in the ``seed`` column), as Mesa's ``rng=None``
+does; pass ``rng`` values to make runs replayable (with the response cache, a re-run spends no tokens).
+``max_steps`` counts turns (a step is one turn of every active dialogue); a run cut off by it reports the
+dialogues finished so far.
+"""
+
+from __future__ import annotations
+
+import secrets
+import weakref
+from pathlib import Path
+
+import mesa
+
+from simsocial.llm.factory import DEFAULT_CACHE_PATH, LLMSettings
+from simsocial.sim.agents import Persuadee
+from simsocial.sim.conditions import parse_condition
+from simsocial.sim.dialogue import Dialogue
+from simsocial.sim.model import PersuasionModel
+from simsocial.sim.scenario import load_scenario
+
+DEFAULT_SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "persuasion_for_good.yaml"
+
+
+class BatchRunModel(PersuasionModel):
+    """A :class:`PersuasionModel` with simple keyword arguments and outcome reporters, for ``mesa.batch_run``."""
+
+    def __init__(
+        self,
+        scenario: str | Path = DEFAULT_SCENARIO,
+        method: str = "vs_standard",
+        n_dialogues: int = 1,
+        rng: int | None = None,
+        max_turns: int | None = None,
+        base_url: str | None = None,
+        model: str | None = None,
+        max_active: int = 16,
+        cache_path: str | Path | None = DEFAULT_CACHE_PATH,
+        k: int | None = None,
+        tail_threshold: float | None = None,
+        selection: str | None = None,
+        temperature: float | None = None,
+    ) -> None:
+        spec = load_scenario(scenario)
+        if max_turns is not None:
+            spec = spec.model_copy(update={"turns": spec.turns.model_copy(update={"max_turns": max_turns})})
+        knobs = {"k": k, "tail_threshold": tail_threshold, "selection": selection, "temperature": temperature}
+        condition = parse_condition(method, spec, **knobs)
+        settings = LLMSettings(base_url=base_url, model=model, cache_path=cache_path,
+                               cache_mode="readwrite" if cache_path else "off", max_in_flight=max_active)  # fmt: skip
+        self._outcomes: list[dict] = []  # one small dict per finished dialogue, for the reporters
+        seed = secrets.randbelow(2**31) if rng is None else int(rng)
+        super().__init__(
+            spec, [condition], n_dialogues, rng=seed, llm_settings=settings, max_active=max_active,
+            on_dialogue_done=self._keep_outcome, collect_agents=False,
+        )  # fmt: skip
+        # batch_run may stop at max_steps before the last dialogue ends: close the LLM stack (and any embedded
+        # server) when the model is collected, not only when it runs to its end.
+        weakref.finalize(self, self.runtime.close)
+        self.datacollector = mesa.DataCollector(
+            model_reporters={
+                "dialogues_finished": lambda m: len(m.outcomes()),
+                "dialogues_failed": lambda m: sum(o["status"] != "ok" for o in m.outcomes()),
+                "mean_final_donation": lambda m: _mean([o["final_donation"] for o in m.outcomes()]),
+                "share_gave_zero": lambda m: _mean(
+                    [float(o["final_donation"] == 0) for o in m.outcomes() if o["final_donation"] is not None]
+                ),  # fmt: skip
+                "mind_change_rate": lambda m: _mean([float(o["mind_changes"] > 0) for o in m.outcomes()]),
+                "active_dialogues": lambda m: len(m.agents_by_type.get(Persuadee, [])),
+                "share_agreeing": lambda m: m.share_with_stance("agree"),
+                "mean_stated_amount": lambda m: m.mean_stated_amount(),
+                "seed": "seed",
+            }
+        )
+
+    def _keep_outcome(self, dialogue: Dialogue) -> None:
+        self._outcomes.append(_outcome(dialogue))
+
+    def outcomes(self) -> list[dict]:
+        """Finished dialogues: retired ones plus those that finished this step (collected before retiring)."""
+        pending = [_outcome(a.dialogue) for a in self.agents_by_type.get(Persuadee, []) if a.dialogue.finished]
+        return self._outcomes + pending
+
+
+def _outcome(dialogue: Dialogue) -> dict:
+    row = dialogue.dialogue_row()
+    return {k: row[k] for k in ("dialogue_id", "final_donation", "mind_changes", "status")}
+
+
+def _mean(values: list) -> float | None:
+    values = [v for v in values if v is not None]
+    return sum(values) / len(values) if values else None
