@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml | $(PY)
 install: $(STAMP)
 
 demo: install
-	$(VENV)/bin/simsocial run scenarios/persuasion_for_good.yaml --dialogues 6 --turns 3 \
+	$(VENV)/bin/simsocial run scenarios/persuasion_for_good.yaml --dialogues 5 --turns 2 \
 		--method direct --method vs_standard --seed 7 --out $(DEMO_OUT)
 
 test: install
