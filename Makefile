@@ -33,7 +33,7 @@ lint: install
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
 
 bench: install
-	$(PY) benchmarks/llm_overhead.py
+	for b in llm_overhead concurrency engine_speed embedded_share memory; do $(PY) benchmarks/$$b.py || exit 1; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
