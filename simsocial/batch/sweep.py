@@ -25,11 +25,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from simsocial.sim.scenario import Personas, Scenario, load_scenario
 from simsocial.vs import Method
+from simsocial.yaml_config import load_yaml_model
 
 EMBEDDED = "embedded"
 
@@ -191,21 +191,7 @@ class Sweep(Knobs):
 def load_sweep(path: str | Path) -> tuple[Sweep, Path]:
     """Read and validate a sweep file; returns it and its scenario's resolved path."""
     path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise SweepError(f"{path}: file not found") from None
-    except yaml.YAMLError as exc:
-        raise SweepError(f"{path}: not valid YAML: {exc}") from None
-    if not isinstance(raw, dict):
-        raise SweepError(f"{path}: expected a mapping of fields at the top level, got {type(raw).__name__}")
-    try:
-        sweep = Sweep.model_validate(raw)
-    except ValidationError as exc:
-        problems = "\n".join(
-            f"  - {'.'.join(str(p) for p in err['loc']) or '(top level)'}: {err['msg']}" for err in exc.errors()
-        )
-        raise SweepError(f"{path}: invalid sweep\n{problems}") from None
+    sweep = load_yaml_model(path, Sweep, SweepError, "sweep")
     scenario = sweep.scenario if sweep.scenario.is_absolute() else (path.parent / sweep.scenario).resolve()
     if not scenario.is_file():
         raise SweepError(f"{path}: scenario: file not found: {scenario}")

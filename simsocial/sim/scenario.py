@@ -10,24 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from simsocial.vs import MethodConfig
-
-PERSUASION_STRATEGIES = (
-    "logical-appeal",
-    "emotion-appeal",
-    "credibility-appeal",
-    "foot-in-the-door",
-    "self-modeling",
-    "personal-story",
-    "donation-information",
-    "source-related-inquiry",
-    "task-related-inquiry",
-    "personal-related-inquiry",
-)
-NON_STRATEGY_ACTS = ("greeting", "ask-donation", "thank", "other")
+from simsocial.yaml_config import load_yaml_model
 
 
 class ScenarioError(ValueError):
@@ -133,21 +119,7 @@ class Scenario(_Strict):
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario YAML file; errors name the file, each bad field and the problem."""
     path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise ScenarioError(f"{path}: file not found") from None
-    except yaml.YAMLError as exc:
-        raise ScenarioError(f"{path}: not valid YAML: {exc}") from None
-    if not isinstance(raw, dict):
-        raise ScenarioError(f"{path}: expected a mapping of fields at the top level, got {type(raw).__name__}")
-    try:
-        scenario = Scenario.model_validate(raw)
-    except ValidationError as exc:
-        problems = "\n".join(
-            f"  - {'.'.join(str(p) for p in err['loc']) or '(top level)'}: {err['msg']}" for err in exc.errors()
-        )
-        raise ScenarioError(f"{path}: invalid scenario\n{problems}") from None
+    scenario = load_yaml_model(path, Scenario, ScenarioError, "scenario")
     personas = scenario.personas
     if personas.path is not None and not personas.path.is_absolute():
         resolved = (path.parent / personas.path).resolve()
