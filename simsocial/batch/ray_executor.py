@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import ray
@@ -29,6 +29,7 @@ from simsocial.llm.stats import CallStats
 from simsocial.sim.dialogue import Condition, DialogueRows, DialogueSpec
 from simsocial.sim.model import PersuasionModel
 from simsocial.sim.personas import PersonaPool, persona_pool
+from simsocial.sim.runner import ExecutionJob
 from simsocial.sim.runtime import LLMRuntime
 from simsocial.sim.scenario import Scenario
 
@@ -103,19 +104,8 @@ class RayExecutor:
             size = max(1, math.ceil(len(specs) / (2 * cpus)))
         return [specs[i : i + size] for i in range(0, len(specs), size)]
 
-    def __call__(
-        self,
-        scenario: Scenario,
-        conditions: Sequence[Condition],
-        specs: list[DialogueSpec],
-        *,
-        seed: int,
-        run_id: str,
-        runtime: LLMRuntime,
-        max_active: int,
-        emit: Callable[[DialogueRows], None],
-        progress: Callable[[int], None],
-    ) -> None:
+    def __call__(self, job: ExecutionJob) -> None:
+        scenario, specs, runtime = job.scenario, job.specs, job.runtime
         if not specs:
             return
         settings = runtime.settings
@@ -128,7 +118,7 @@ class RayExecutor:
         pools = ray.put((persona_pool(scenario.personas, "persuadee"), persona_pool(scenario.personas, "persuader")))
         task = _remote_run_chunk.options(num_cpus=self.num_cpus)
         pending = [
-            task.remote(scenario, list(conditions), chunk, seed, run_id, settings, max_active, pools)
+            task.remote(scenario, list(job.conditions), chunk, job.seed, job.run_id, settings, job.max_active, pools)
             for chunk in self._chunks(specs)
         ]
         stats = runtime.stack.stats
@@ -144,8 +134,8 @@ class RayExecutor:
                     rows, usage = ray.get(ref)  # a worker's exception surfaces here, with its traceback
                     stats.merge(usage)
                     for dialogue in rows:
-                        emit(dialogue)
-                    progress(len(rows))
+                        job.emit(dialogue)
+                    job.progress(len(rows))
         except BaseException:
             for generator in pending:
                 with contextlib.suppress(Exception):  # best effort: the cluster may already be gone

@@ -44,51 +44,42 @@ class RunResult:
     manifest: dict[str, Any]
 
 
-class DialogueExecutor(Protocol):
-    """Runs dialogues and reports each finished one; the caller writes them.
+@dataclass(frozen=True)
+class ExecutionJob:
+    """What an executor runs: the dialogues still to do, and where to send each finished one.
 
     ``emit`` receives every finished dialogue's rows (in any order, each exactly once); ``progress`` is
     told how many finished since its last call.  LLM usage is added to ``runtime.stack.stats`` (so the
     progress bar and the manifest see it), whether the calls were made here or in remote workers.
     """
 
-    def __call__(
-        self,
-        scenario: Scenario,
-        conditions: Sequence[Condition],
-        specs: list[DialogueSpec],
-        *,
-        seed: int,
-        run_id: str,
-        runtime: LLMRuntime,
-        max_active: int,
-        emit: Callable[[DialogueRows], None],
-        progress: Callable[[int], None],
-    ) -> None: ...
+    scenario: Scenario
+    conditions: Sequence[Condition]
+    specs: list[DialogueSpec]
+    seed: int
+    run_id: str
+    runtime: LLMRuntime
+    max_active: int
+    emit: Callable[[DialogueRows], None]
+    progress: Callable[[int], None]
+
+
+class DialogueExecutor(Protocol):
+    """Runs the dialogues of an :class:`ExecutionJob`; the caller alone writes them."""
+
+    def __call__(self, job: ExecutionJob) -> None: ...
 
 
 class LocalExecutor:
     """All dialogues in one :class:`PersuasionModel` in this process, free-running (LLM calls on the
     runtime's loop; see :meth:`PersuasionModel.run_concurrently`)."""
 
-    def __call__(
-        self,
-        scenario: Scenario,
-        conditions: Sequence[Condition],
-        specs: list[DialogueSpec],
-        *,
-        seed: int,
-        run_id: str,
-        runtime: LLMRuntime,
-        max_active: int,
-        emit: Callable[[DialogueRows], None],
-        progress: Callable[[int], None],
-    ) -> None:
+    def __call__(self, job: ExecutionJob) -> None:
         model = PersuasionModel(
-            scenario, conditions, rng=seed, runtime=runtime, max_active=max_active, run_id=run_id,
-            specs=specs, on_dialogue_done=lambda dialogue: emit(dialogue.rows()), collect_agents=False,
+            job.scenario, job.conditions, rng=job.seed, runtime=job.runtime, max_active=job.max_active,
+            run_id=job.run_id, specs=job.specs, on_dialogue_done=lambda d: job.emit(d.rows()), collect_agents=False,
         )  # fmt: skip
-        model.run_concurrently(progress)
+        model.run_concurrently(job.progress)
 
 
 def package_versions() -> dict[str, str]:
@@ -144,8 +135,8 @@ def run_simulation(
     try:
         try:
             with RunProgress(len(all_specs), len(done), stats, enabled=show_progress and on_progress is None) as bar:
-                execute(scenario, conditions, todo, seed=seed, run_id=run_id, runtime=runtime, max_active=max_active,
-                        emit=writer.add_rows, progress=on_progress or bar.advance)  # fmt: skip
+                execute(ExecutionJob(scenario, conditions, todo, seed, run_id, runtime, max_active,
+                                     emit=writer.add_rows, progress=on_progress or bar.advance))  # fmt: skip
         except KeyboardInterrupt:
             writer.flush()  # finished dialogues still in the buffer are complete: keep them
             raise
