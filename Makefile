@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 DEMO_OUT ?= outputs/demo
 
-.PHONY: install demo test lint bench clean
+.PHONY: install browser demo test lint bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,12 @@ demo: install
 	$(VENV)/bin/simsocial run scenarios/persuasion_for_good.yaml --dialogues 5 --turns 2 \
 		--method direct --method vs_standard --seed 7 --out $(DEMO_OUT)
 
-test: install
+# The page tests (report, live view) drive Debian's chromium headless; install it when it is missing.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { echo "Installing Debian's chromium for the page tests..."; \
+		(apt-get update -qq && apt-get install -y -qq chromium >/dev/null) || echo "warning: could not install chromium"; }
+
+test: install browser
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest -ra
 
