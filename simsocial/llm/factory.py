@@ -60,7 +60,7 @@ class LLMStack:
     model_name: str
     endpoint: str
     model_id: str
-    limiter: AdaptiveConcurrencyLimit
+    limiter: AdaptiveConcurrencyLimit | None  # None for a ready chat model run in-process
     info: dict[str, Any] = field(default_factory=dict)
 
     def describe(self) -> dict[str, Any]:
