@@ -59,14 +59,16 @@ def test_run_and_batch_resolve_the_embedded_model_alike() -> None:
         pool.close()
 
 
-def test_inline_runtime_refuses_to_block_a_running_loop() -> None:
-    runtime = InlineRuntime(ScriptedChatModel(["x"]))
+def test_inline_runtime_also_works_inside_a_running_loop() -> None:
+    """As in a Jupyter cell: the calling thread runs a loop, so the private loop borrows a helper thread."""
+    runtime = InlineRuntime(ScriptedChatModel(["a", "b"]))
+    request = ChatRequest(({"role": "user", "content": "q"},))
 
-    async def inside() -> None:
-        runtime.gather([])
+    async def inside() -> list:
+        return runtime.gather([runtime.stack.model.chat(request), runtime.stack.model.chat(request)])
 
-    with pytest.raises(RuntimeError, match="LLMSettings"):
-        asyncio.run(inside())
+    assert [r.text for r in asyncio.run(inside())] == ["a", "b"]
+    assert runtime.stack.stats.calls == 2
     runtime.close()
 
 

@@ -94,11 +94,12 @@ class LLMRuntime:
 
 
 class InlineRuntime:
-    """Runs a ready chat model's coroutines on a private event loop in the calling thread.
+    """Runs a ready chat model's coroutines on a private event loop, in the calling thread.
 
     The model is wrapped only to count its calls into ``stats``; it is not closed here (its owner closes
-    it).  Inside a running event loop (a Jupyter cell) a blocking call cannot run another loop: hand the
-    model :class:`~simsocial.llm.factory.LLMSettings` there, which run on :class:`LLMRuntime`'s thread.
+    it).  Nothing runs in the background: the loop runs only while :meth:`run` waits.  Where the calling
+    thread already runs an event loop (a Jupyter cell), it cannot block on another one, so there the
+    private loop runs on a helper thread for the length of the call, and no longer.
     """
 
     in_thread = False
@@ -113,16 +114,13 @@ class InlineRuntime:
         self._loop = asyncio.new_event_loop()
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
-        """Run ``coro`` to its end in this thread."""
+        """Run ``coro`` to its end and return its result."""
         try:
             asyncio.get_running_loop()
         except RuntimeError:
             return self._loop.run_until_complete(coro)
-        coro.close()
-        raise RuntimeError(
-            "a model handed a ready chat model runs its calls in the calling thread, which already runs an "
-            "event loop here (Jupyter?): pass llm=LLMSettings(...) instead, which runs on its own thread"
-        )
+        with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="simsocial-inline") as helper:
+            return helper.submit(self._loop.run_until_complete, coro).result()
 
     def gather(self, coros: list[Awaitable[T]]) -> list[T]:
         """Run several coroutines concurrently; exceptions are returned in place, not raised."""
