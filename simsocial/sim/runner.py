@@ -30,7 +30,8 @@ from simsocial.sim.progress import RunProgress
 from simsocial.sim.scenario import Scenario
 from simsocial.sim.summary import summarize_run
 
-__all__ = ["RunPlan", "RunResult", "package_versions", "plan_run", "run_simulation"]
+__all__ = ["DialogueExecutor", "ExecutionJob", "LocalExecutor", "RunPlan", "RunResult", "package_versions", "plan_run",
+           "run_simulation"]  # fmt: skip
 
 
 @dataclass
