@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from simsocial.batch.sweep import Endpoint
-from simsocial.llm.embedded import EmbeddedServer
+from simsocial.llm.embedded import DEFAULT_PARALLEL, EmbeddedServer
 from simsocial.llm.endpoint import resolve_endpoint
 from simsocial.llm.factory import LLMSettings
 from simsocial.llm.runtime import LLMRuntime
@@ -20,7 +20,7 @@ from simsocial.llm.stats import CallStats
 
 # llama-cpp-python's server answers one request at a time; two in flight keep it busy without letting
 # queued requests wait long enough to hit the client timeout.
-EMBEDDED_MAX_IN_FLIGHT = 2
+EMBEDDED_MAX_IN_FLIGHT = DEFAULT_PARALLEL  # one call per llama-server slot
 
 
 class EndpointPool:

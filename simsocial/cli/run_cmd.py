@@ -22,8 +22,9 @@ from simsocial.cli.options import (
     Structured,
     llm_settings,
 )
-from simsocial.llm.errors import LLMError
+from simsocial.llm.errors import FatalLLMError, LLMError
 from simsocial.llm.factory import DEFAULT_CACHE_PATH
+from simsocial.report.transcript import render_transcript
 from simsocial.sim import ScenarioError, load_scenario, parse_condition, run_simulation, scenario_condition
 
 # Wide enough for the summary table when output is piped (rich assumes 80 columns off a terminal).
@@ -59,6 +60,9 @@ def run(
     no_cache: NoCache = False,
     structured_output: Structured = "auto",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    show_transcript: Annotated[
+        bool, typer.Option("--transcript/--no-transcript", help="Print one sampled dialogue after the table.")
+    ] = True,
 ) -> None:
     """Simulate persuasion dialogues in which every utterance and the donation are sampled from
     LLM-verbalized distributions, and write run.json + dialogues/turns/candidates.parquet."""
@@ -84,10 +88,16 @@ def run(
         err.print(f"\n[yellow]interrupted[/]: finished dialogues are saved in {out}/shards; "
                   "run the same command again to resume.")  # fmt: skip
         raise typer.Exit(130) from None
+    except FatalLLMError as exc:
+        err.print(f"[red]error:[/] {escape(str(exc))}")
+        err.print(f"finished dialogues are saved in {out}; fix the cause and run the same command again to resume.")
+        raise typer.Exit(1) from None
     except LLMError as exc:
-        err.print(f"[red]error:[/] {exc}")
+        err.print(f"[red]error:[/] {escape(str(exc))}")
         raise typer.Exit(1) from None
     console.print(summary_table(result.summary))
+    if show_transcript and (panel := render_transcript(out)) is not None:
+        console.print(panel)
     usage = result.manifest["usage"]
     console.print(
         f"{usage['calls']} LLM calls ({usage['cache_hits']} from cache), "

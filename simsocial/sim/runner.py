@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from simsocial.llm.errors import FatalLLMError
 from simsocial.llm.factory import LLMSettings
 from simsocial.llm.runtime import LLMRuntime, Runtime
 from simsocial.run_writer import RunWriter
@@ -104,7 +105,7 @@ def run_simulation(
                                emit=writer.add_rows, progress=job_progress or bar.advance)  # fmt: skip
             try:
                 (executor or LocalExecutor())(job)
-            except KeyboardInterrupt:
+            except (KeyboardInterrupt, FatalLLMError):
                 writer.flush()  # finished dialogues still in the buffer are complete: keep them
                 raise
         tally = writer.finish()

@@ -32,6 +32,11 @@ def model_params(fixed: dict[str, Any]) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def _stance_axes(ax) -> None:  # noqa: ANN001 - a matplotlib Axes
+    ax.set_title("stance of the latest reply, share of live dialogues", fontsize=10)
+    ax.set_ylim(0, 1)
+
+
 def _page():  # noqa: ANN202 - a solara component
     settings = json.loads(os.environ.get("SIMSOCIAL_VIZ", "{}"))
     params = model_params(dict(settings))
@@ -40,7 +45,7 @@ def _page():  # noqa: ANN202 - a solara component
     assert set(colors) == set(STANCE_COLUMNS)
     return SolaraViz(
         model,
-        components=[latest_utterances, make_plot_component(colors), stated_amounts],
+        components=[latest_utterances, make_plot_component(colors, post_process=_stance_axes), stated_amounts],
         model_params=params,
         name="simsocial: persuasion dialogues",
         play_interval=300,

@@ -37,7 +37,9 @@ def latest_utterances(model: VizModel) -> None:
             lines.append("- (not started)")
     if not pairs and model.n_finished:
         lines += ["", "All dialogues have finished: see the stated and final amounts."]
-    solara.Markdown("\n".join(lines))
+    # The panel keeps its grid cell's size however long the messages are: it scrolls instead of overflowing.
+    with solara.Column(style={"max-height": "430px", "overflow-y": "auto"}):
+        solara.Markdown("\n".join(lines))
 
 
 def stated_amounts(model: VizModel) -> None:
@@ -52,6 +54,7 @@ def stated_amounts(model: VizModel) -> None:
         if len(values):
             ax.hist(values, bins=BINS, density=True, histtype="step", linewidth=2, color=color,
                     label=f"{label}, n={len(values)}")  # fmt: skip
+    ax.set_title("stated amounts and donations vs the human study", fontsize=10)
     ax.set_xlabel("US$")
     ax.set_ylabel("density")
     ax.legend(fontsize=8)
