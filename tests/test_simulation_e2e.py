@@ -13,8 +13,8 @@ import pytest
 
 from simsocial.contract import SCHEMAS
 from simsocial.llm.factory import LLMSettings
+from simsocial.llm.runtime import LLMRuntime
 from simsocial.sim import PersuasionModel, load_scenario, parse_condition, run_simulation
-from simsocial.sim.runtime import LLMRuntime
 
 pytestmark = pytest.mark.llm
 ROOT = Path(__file__).resolve().parents[1]

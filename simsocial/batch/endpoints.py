@@ -2,8 +2,9 @@
 
 Cells that name the same endpoint share its runtime (one connection pool, one concurrency limit, one
 cache handle), so the in-flight bound holds across the sweep.  The embedded llama.cpp server is started
-once, on first use, and every cell (and every Ray worker) talks to it through its ``base_url``; its cache
-identity is the same ``embedded:<gguf>`` that ``simsocial run`` uses, so the two share cached answers.
+once, on first use (:func:`~simsocial.llm.endpoint.resolve_endpoint`, as ``simsocial run`` does), and
+every cell (and every Ray worker) talks to it through its ``base_url``; its cache identity is the same
+``embedded:<gguf>`` that ``simsocial run`` uses, so the two share cached answers.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from pathlib import Path
 
 from simsocial.batch.sweep import Endpoint
 from simsocial.llm.embedded import DEFAULT_PARALLEL, EmbeddedServer
+from simsocial.llm.endpoint import resolve_endpoint
 from simsocial.llm.factory import LLMSettings
+from simsocial.llm.runtime import LLMRuntime
 from simsocial.llm.stats import CallStats
-from simsocial.sim.runtime import LLMRuntime
 
 # llama-cpp-python's server answers one request at a time; two in flight keep it busy without letting
 # queued requests wait long enough to hit the client timeout.
@@ -38,21 +40,18 @@ class EndpointPool:
             if endpoint.structured_output is not None:
                 update["structured_output"] = endpoint.structured_output
             return self.base.model_copy(update=update)
-        server = self.embedded_server()
+        embedded = self.base.model_copy(update={"base_url": None, "model": None, "gguf": self.gguf})
+        resolved = resolve_endpoint(embedded, self._server)
+        self._server = resolved.server
         return self.base.model_copy(
             update={
-                "base_url": server.base_url,
-                "model": server.model,
-                "model_id": f"embedded:{server.gguf.name}",
+                "base_url": resolved.base_url,
+                "model": resolved.model,
+                "model_id": resolved.model_id,
                 "max_in_flight": min(self.base.max_in_flight, EMBEDDED_MAX_IN_FLIGHT),
                 "gguf": None,
             }
         )
-
-    def embedded_server(self) -> EmbeddedServer:
-        if self._server is None:
-            self._server = EmbeddedServer(gguf=self.gguf).start()
-        return self._server
 
     def runtime_for(self, endpoint: Endpoint) -> LLMRuntime:
         key = endpoint.key()

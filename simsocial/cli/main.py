@@ -15,9 +15,9 @@ app = typer.Typer(
 
 def _register_commands() -> None:
     # Imported here, not at module top, so `simsocial --help` stays fast and each module owns its command.
-    from simsocial.cli import analysis_cmds, batch_cmd, run_cmd, serve_cmd
+    from simsocial.cli import analysis_cmds, batch_cmd, run_cmd, serve_cmd, viz_cmd
 
-    for module in (serve_cmd, run_cmd, batch_cmd, analysis_cmds):
+    for module in (serve_cmd, run_cmd, batch_cmd, analysis_cmds, viz_cmd):
         module.register(app)
 
 

@@ -2,7 +2,8 @@
 
 Order of wrappers (outermost first): cache → accounting → retries → concurrency limit → backend.
 A cache hit therefore costs no slot, no retry and no tokens; every endpoint attempt takes a slot.
-With no ``base_url`` the embedded llama.cpp server is started for the stack's lifetime.
+With no ``base_url`` the embedded llama.cpp server is started for the stack's lifetime
+(:func:`~simsocial.llm.endpoint.resolve_endpoint`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from simsocial.llm.base import ChatModel
 from simsocial.llm.cache import CacheMode, CachingModel, ResponseCache
-from simsocial.llm.embedded import EmbeddedServer
+from simsocial.llm.endpoint import ResolvedEndpoint, resolve_endpoint
 from simsocial.llm.limits import AdaptiveConcurrencyLimit
 from simsocial.llm.openai_backend import Dialect, OpenAICompatibleModel
 from simsocial.llm.preflight import preflight
@@ -46,13 +47,6 @@ class LLMSettings(BaseModel):
     model_id: str | None = Field(None, description="cache identity of the model (default: derived)")
     preflight: bool = Field(True, description="one tiny completion before any dialogue is admitted")
 
-    def resolved_model_id(self, model: str) -> str:
-        if self.model_id:
-            return self.model_id
-        if self.base_url is None:
-            return f"embedded:{(self.gguf.name if self.gguf else 'SmolLM2-135M-Instruct.Q4_1.gguf')}"
-        return f"{self.base_url.rstrip('/')}|{model}"
-
 
 @dataclass
 class LLMStack:
@@ -63,7 +57,7 @@ class LLMStack:
     model_name: str
     endpoint: str
     model_id: str
-    limiter: AdaptiveConcurrencyLimit
+    limiter: AdaptiveConcurrencyLimit | None  # None for a ready chat model run in-process
     info: dict[str, Any] = field(default_factory=dict)
 
     def describe(self) -> dict[str, Any]:
@@ -78,47 +72,38 @@ class LLMStack:
 
 @asynccontextmanager
 async def open_llm(settings: LLMSettings, stats: CallStats | None = None) -> AsyncIterator[LLMStack]:
-    """Start (if embedded) and wrap the model; close everything on exit, error or cancellation."""
+    """Resolve the endpoint (starting the embedded server if none is given) and wrap the model; close
+    everything on exit, error or cancellation."""
     stats = stats if stats is not None else CallStats()
-    server: EmbeddedServer | None = None
+    endpoint: ResolvedEndpoint | None = None
     cache: ResponseCache | None = None
-    base_url, model_name = settings.base_url, settings.model
-    info: dict[str, Any] = {}
     try:
-        if base_url is None:
-            server = EmbeddedServer(gguf=settings.gguf)
-            # Started from this (long-lived) thread on purpose: the kernel's parent-death signal that keeps
-            # the server from outliving us is tied to the thread that forked it, so a worker thread of
-            # asyncio.to_thread that exits would take the server down with it.
-            server.start()
-            base_url, model_name = server.base_url, server.model
-            info = {"embedded": True, "gguf": server.gguf.name}
-        if not model_name:
-            raise ValueError("--model is required with --base-url")
+        endpoint = resolve_endpoint(settings)
         backend = OpenAICompatibleModel(
-            base_url,
-            model_name,
+            endpoint.base_url,
+            endpoint.model,
             dialect=settings.structured_output,
             timeout_s=settings.timeout_s,
             max_connections=max(settings.max_in_flight, 16),
         )
         limiter = AdaptiveConcurrencyLimit(backend, settings.max_in_flight)
+        server = endpoint.server
         # Inside the retries, so a dead embedded server stops the run instead of being retried.
         guarded: ChatModel = ServerGuardModel(limiter, server) if server else limiter
         policy = RetryPolicy(settings.max_attempts, max_wait_s=settings.max_wait_s)
         model: ChatModel = AccountingModel(RetryingModel(guarded, backend.endpoint, policy, stats), stats)
-        model_id = settings.resolved_model_id(model_name)
         if settings.cache_path is not None and settings.cache_mode != "off":
             cache = ResponseCache(settings.cache_path)
-            model = CachingModel(model, cache, model_id, settings.cache_mode, stats)
-        endpoint = "embedded llama.cpp (127.0.0.1)" if server else backend.endpoint
+            model = CachingModel(model, cache, endpoint.model_id, settings.cache_mode, stats)
+        info: dict[str, Any] = {"embedded": True, "gguf": server.gguf.name} if server else {}
+        described = "embedded llama.cpp (127.0.0.1)" if server else backend.endpoint
         if settings.preflight and settings.cache_mode != "replay":
             # Before any dialogue is admitted: a dead URL or a broken build shows up within seconds.
-            await preflight(ServerGuardModel(backend, server) if server else backend, backend.endpoint, model_name)
-        yield LLMStack(model, stats, model_name, endpoint, model_id, limiter, info)
+            await preflight(ServerGuardModel(backend, server) if server else backend, backend.endpoint, endpoint.model)
+        yield LLMStack(model, stats, endpoint.model, described, endpoint.model_id, limiter, info)
         await model.aclose()
     finally:
         if cache is not None:
             cache.close()
-        if server is not None:
-            server.stop()
+        if endpoint is not None and endpoint.server is not None:
+            endpoint.server.stop()

@@ -1,9 +1,11 @@
 """The two Mesa agents of a persuasion dialogue.
 
-Each agent belongs to one :class:`~simsocial.sim.dialogue.Dialogue`.  Every choice it makes — the next
-message, the next reply, the final donation — is sampled from a distribution the LLM verbalized, with
-the dialogue's own seeded generator.  The sampled candidate becomes the utterance; its label (strategy or
-stance) becomes the agent's state.
+Each agent belongs to one :class:`~simsocial.sim.dialogue.Dialogue` and reads its state from it (the
+persuadee's stance and stated amount, the persuader's strategy): there are no copies on the agents.
+Every choice an agent makes — the next message, the next reply, the final donation — is sampled from a
+distribution the LLM verbalized, with the dialogue's own seeded generator, and recorded by the dialogue's
+:class:`~simsocial.sim.recorder.DialogueRecorder`.  The order of a turn lives in
+:func:`simsocial.sim.turn.play_turn`.
 """
 
 from __future__ import annotations
@@ -13,9 +15,9 @@ from typing import TYPE_CHECKING
 import mesa
 
 from simsocial.contract import STATUS_DEGRADED, STATUS_FAILED
-from simsocial.elicit import elicit
+from simsocial.elicit import CandidateCheck, elicit
 from simsocial.llm.errors import LLMError
-from simsocial.sim.dialogue import Dialogue, Utterance
+from simsocial.sim.dialogue import Dialogue
 from simsocial.sim.queries import (
     AMOUNT_FIELD,
     STANCE_FIELD,
@@ -24,6 +26,7 @@ from simsocial.sim.queries import (
     persuadee_query,
     persuader_query,
 )
+from simsocial.sim.recorder import DialogueRecorder
 from simsocial.vs import Candidate, MethodConfig, Query
 
 if TYPE_CHECKING:
@@ -36,13 +39,15 @@ class DialogueAgent(mesa.Agent):
     model: PersuasionModel
     role = "participant"
 
-    def __init__(self, model: PersuasionModel, dialogue: Dialogue) -> None:
+    def __init__(self, model: PersuasionModel, dialogue: Dialogue, recorder: DialogueRecorder) -> None:
         super().__init__(model)
         self.dialogue = dialogue
+        self.recorder = recorder
 
     async def _choose(
-        self, query: Query, config: MethodConfig, kind: str, label_field: str | None, usable=None
-    ) -> Candidate | None:
+        self, query: Query, config: MethodConfig, kind: str, label_field: str | None,
+        usable: CandidateCheck | None = None,
+    ) -> Candidate | None:  # fmt: skip
         dialogue = self.dialogue
         call_key = f"{dialogue.dialogue_id}/t{dialogue.turn}/{self.role}/{kind}"
         try:
@@ -53,7 +58,7 @@ class DialogueAgent(mesa.Agent):
         except LLMError as exc:
             dialogue.fail(STATUS_FAILED, str(exc))
             return None
-        dialogue.record(result, self.role, kind, label_field)
+        self.recorder.choice(result, self.role, kind, label_field)
         if result.chosen is None:
             dialogue.fail(STATUS_DEGRADED, f"{self.role} {kind} unparseable after {result.attempts} attempts")
         return result.chosen
@@ -64,9 +69,10 @@ class Persuader(DialogueAgent):
 
     role = "persuader"
 
-    def __init__(self, model: PersuasionModel, dialogue: Dialogue) -> None:
-        super().__init__(model, dialogue)
-        self.strategy: str | None = None
+    @property
+    def strategy(self) -> str | None:
+        """The strategy of this persuader's latest message."""
+        return self.dialogue.strategy
 
     async def speak(self) -> None:
         """Sample the next message and add it to the transcript."""
@@ -75,12 +81,8 @@ class Persuader(DialogueAgent):
             persuader_query(scenario, self.dialogue), self.dialogue.spec.condition.persuader,
             "utterance", STRATEGY_FIELD,
         )  # fmt: skip
-        if chosen is None:
-            return
-        self.strategy = chosen.get(STRATEGY_FIELD)
-        self.dialogue.transcript.append(
-            Utterance(self.dialogue.turn, self.role, scenario.persuader.name, chosen.text, self.strategy)
-        )
+        if chosen is not None:
+            self.dialogue.add_message(scenario.persuader.name, chosen.text, chosen.get(STRATEGY_FIELD))
 
 
 class Persuadee(DialogueAgent):
@@ -88,29 +90,26 @@ class Persuadee(DialogueAgent):
 
     role = "persuadee"
 
-    def __init__(self, model: PersuasionModel, dialogue: Dialogue) -> None:
-        super().__init__(model, dialogue)
-        self.stance: str | None = None
-        self.stated_amount: float | None = None
+    @property
+    def stance(self) -> str | None:
+        """The stance of this persuadee's latest reply."""
+        return self.dialogue.stance
+
+    @property
+    def stated_amount(self) -> float | None:
+        """The last amount this persuadee stated in the dialogue."""
+        return self.dialogue.last_stated_amount
 
     async def reply(self) -> None:
-        """Sample the next reply; its stance becomes this agent's state."""
+        """Sample the next reply; its stance and any stated amount become the dialogue's state."""
         scenario = self.model.scenario
         chosen = await self._choose(
             persuadee_query(scenario, self.dialogue), self.dialogue.spec.condition.persuadee,
             "utterance", STANCE_FIELD,
         )  # fmt: skip
-        if chosen is None:
-            return
-        self.stance = chosen.get(STANCE_FIELD)
-        amount = chosen.get(AMOUNT_FIELD)
-        if amount is not None:
-            self.stated_amount = amount
-            self.dialogue.last_stated_amount = amount
-        self.dialogue.stances.append(self.stance)
-        self.dialogue.transcript.append(
-            Utterance(self.dialogue.turn, self.role, scenario.persuadee.name, chosen.text, self.stance, amount)
-        )
+        if chosen is not None:
+            self.dialogue.add_reply(scenario.persuadee.name, chosen.text, chosen.get(STANCE_FIELD),
+                                    chosen.get(AMOUNT_FIELD))  # fmt: skip
 
     async def decide_donation(self) -> None:
         """The private decision: an amount sampled from the verbalized distribution over the grid."""
@@ -118,5 +117,4 @@ class Persuadee(DialogueAgent):
             donation_query(self.model.scenario, self.dialogue), self.dialogue.spec.condition.donation,
             "donation", None, usable=lambda c: c.get(AMOUNT_FIELD) is not None,
         )  # fmt: skip
-        if chosen is not None:
-            self.dialogue.final_donation = float(chosen.get(AMOUNT_FIELD))
+        self.dialogue.decide(chosen.get(AMOUNT_FIELD) if chosen is not None else None)

@@ -1,30 +1,21 @@
-"""The state of one dialogue and its records in the output contract's shape.
+"""The state of one dialogue: who takes part, what was said, where it stands, how it ended.
 
-A :class:`Dialogue` is plain state (transcript, stances, stated amounts, the donation, counters); the
-Mesa agents act on it.  Each sampled choice is recorded with :meth:`Dialogue.record`, which appends one
-``turns`` row and one ``candidates`` row per verbalized candidate — what was offered, not only what won.
+A :class:`Dialogue` is the one place a dialogue's state lives.  The Mesa agents read it (a persuadee's
+stance and stated amount, a persuader's strategy) and change it only through its methods;
+:meth:`Dialogue.advance` owns the turn counter and the end condition.  Output rows are built apart from
+the state, by :class:`~simsocial.sim.recorder.DialogueRecorder`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
-from scipy.special import entr
 
 from simsocial.contract import STATUS_DEGRADED, STATUS_FAILED, STATUS_OK
-from simsocial.elicit import Elicitation
-from simsocial.metrics.stance import count_mind_changes
 from simsocial.sim.personas import Persona
+from simsocial.sim.scenario import Turns
 from simsocial.vs import MethodConfig
-
-
-def shannon_entropy(probabilities: np.ndarray) -> float:
-    """Shannon entropy in nats: the arithmetic of ``scipy.stats.entropy`` (so values are identical) without
-    its argument handling, which costs ~0.2 ms a call — a third of a batch replayed from the cache."""
-    p = np.asarray(probabilities, dtype=float)
-    return float(entr(p / p.sum()).sum())
 
 
 @dataclass(frozen=True)
@@ -48,17 +39,9 @@ class DialogueSpec:
 
 
 @dataclass(frozen=True)
-class DialogueRows:
-    """A finished dialogue as plain output rows (picklable: what a remote worker sends back to the writer)."""
-
-    dialogue_id: str
-    turns: list[dict[str, Any]]
-    candidates: list[dict[str, Any]]
-    dialogue: dict[str, Any]
-
-
-@dataclass(frozen=True)
 class Utterance:
+    """One message of the transcript."""
+
     turn: int
     role: str  # "persuader" | "persuadee"
     speaker: str  # the role's display name in the scenario
@@ -84,95 +67,56 @@ class Dialogue:
     final_donation: float | None = None
     status: str = STATUS_OK
     finished: bool = False
-    turn_rows: list[dict[str, Any]] = field(default_factory=list)
-    candidate_rows: list[dict[str, Any]] = field(default_factory=list)
-    n_repairs: int = 0
-    n_failures: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
     error: str | None = None
 
     @property
     def dialogue_id(self) -> str:
         return self.spec.dialogue_id
 
-    def record(self, elicitation: Elicitation, role: str, kind: str, label_field: str | None) -> None:
-        """Append the turns row and candidate rows of one choice, and update the counters."""
-        dist = elicitation.distribution
-        chosen = elicitation.chosen
-        self.prompt_tokens += elicitation.prompt_tokens
-        self.completion_tokens += elicitation.completion_tokens
-        repairs = list(dist.repairs) if dist is not None else []
-        self.n_repairs += len(repairs) + max(0, elicitation.attempts - 1)
-        if elicitation.parse_status == "failed":
-            self.n_failures += 1
-        common = {"run_id": self.run_id, "dialogue_id": self.dialogue_id, "method": self.spec.condition.label,
-                  "turn": self.turn, "role": role, "kind": kind}  # fmt: skip
-        self.turn_rows.append(
-            {
-                **common,
-                "text": chosen.text if chosen else None,
-                "label": chosen.get(label_field) if chosen and label_field else None,
-                "stated_amount": chosen.get("amount") if chosen else None,
-                "k": dist.k if dist else 0,
-                "chosen_index": elicitation.chosen_index,
-                "chosen_probability": chosen.probability if chosen else None,
-                "entropy": shannon_entropy(dist.probabilities) if dist else None,
-                "parse_status": elicitation.parse_status,
-                "repairs": repairs + [f"parse_retry:{e}" for e in elicitation.errors],
-                "attempts": elicitation.attempts,
-                "prompt_tokens": elicitation.prompt_tokens,
-                "completion_tokens": elicitation.completion_tokens,
-            }
-        )
-        if dist is None:
-            return
-        for index, cand in enumerate(dist.candidates):
-            self.candidate_rows.append(
-                {
-                    **common,
-                    "index": index,
-                    "text": cand.text,
-                    "probability": cand.probability,
-                    "label": cand.get(label_field) if label_field else None,
-                    "stated_amount": cand.get("amount"),
-                    "chosen": index == elicitation.chosen_index,
-                }
-            )
+    @property
+    def stance(self) -> str | None:
+        """The persuadee's stance in its latest reply (None before it has replied)."""
+        return self.stances[-1] if self.stances else None
+
+    @property
+    def strategy(self) -> str | None:
+        """The strategy label of the persuader's latest message (None before it has spoken)."""
+        said = [u for u in self.transcript if u.role == "persuader"]
+        return said[-1].label if said else None
+
+    def add_message(self, speaker: str, text: str, strategy: str | None) -> None:
+        """The persuader's sampled message joins the transcript."""
+        self.transcript.append(Utterance(self.turn, "persuader", speaker, text, strategy))
+
+    def add_reply(self, speaker: str, text: str, stance: str | None, amount: float | None) -> None:
+        """The persuadee's sampled reply joins the transcript; its stance and any stated amount become state.
+
+        A reply that states no amount leaves the amount stated before in place (people rarely repeat it).
+        """
+        self.stances.append(stance)
+        if amount is not None:
+            self.last_stated_amount = amount
+        self.transcript.append(Utterance(self.turn, "persuadee", speaker, text, stance, amount))
+
+    def advance(self, turns: Turns) -> bool:
+        """Count one completed turn; True when the dialogue has reached its end and the persuadee decides.
+
+        The end is ``turns.max_turns`` turns, or — with ``end_condition: commitment`` — a reply that agrees
+        and names an amount.
+        """
+        self.turn += 1
+        if self.turn >= turns.max_turns:
+            return True
+        return turns.end_condition == "commitment" and self.stance == "agree" and self.last_stated_amount is not None
+
+    def decide(self, amount: float | None) -> None:
+        """The private decision is made (``None``: it failed, and :meth:`fail` has said why); the dialogue ends."""
+        if amount is not None:
+            self.final_donation = float(amount)
+        self.finished = True
 
     def fail(self, status: str, error: str) -> None:
         """End the dialogue early, marked — never shortened silently."""
         self.status = STATUS_FAILED if status == STATUS_FAILED else STATUS_DEGRADED
         self.error = error
         self.finished = True
-
-    def dialogue_row(self) -> dict[str, Any]:
-        changes = count_mind_changes(self.stances)
-        cond = self.spec.condition
-        return {
-            "run_id": self.run_id,
-            "dialogue_id": self.dialogue_id,
-            "method": cond.label,
-            "persuader_method": cond.persuader.label(),
-            "persuadee_method": cond.persuadee.label(),
-            "replicate": self.spec.replicate,
-            "seed": self.spec.seed,
-            "persona_id": self.persona.persona_id,
-            "persuader_persona_id": self.persuader_persona.persona_id,
-            "model": self.model_name,
-            "n_turns": self.turn,
-            "final_donation": self.final_donation,
-            "last_stated_amount": self.last_stated_amount,
-            "stances": [s if s is not None else "undecided" for s in self.stances],
-            "mind_changes": changes.total,
-            "ever_refused": "refuse" in self.stances,
-            "status": self.status,
-            "n_parse_repairs": self.n_repairs,
-            "n_parse_failures": self.n_failures,
-            "prompt_tokens": self.prompt_tokens,
-            "completion_tokens": self.completion_tokens,
-        }
-
-    def rows(self) -> DialogueRows:
-        """This dialogue's rows of the three contract tables."""
-        return DialogueRows(self.dialogue_id, self.turn_rows, self.candidate_rows, self.dialogue_row())

@@ -39,10 +39,9 @@ from pathlib import Path
 import mesa
 
 from simsocial.llm.factory import DEFAULT_CACHE_PATH, LLMSettings
-from simsocial.sim.agents import Persuadee
 from simsocial.sim.conditions import parse_condition
-from simsocial.sim.dialogue import Dialogue
 from simsocial.sim.model import PersuasionModel
+from simsocial.sim.recorder import DialogueRecorder
 from simsocial.sim.scenario import load_scenario
 
 DEFAULT_SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "persuasion_for_good.yaml"
@@ -67,9 +66,7 @@ class BatchRunModel(PersuasionModel):
         selection: str | None = None,
         temperature: float | None = None,
     ) -> None:
-        spec = load_scenario(scenario)
-        if max_turns is not None:
-            spec = spec.model_copy(update={"turns": spec.turns.model_copy(update={"max_turns": max_turns})})
+        spec = load_scenario(scenario, max_turns=max_turns)
         knobs = {"k": k, "tail_threshold": tail_threshold, "selection": selection, "temperature": temperature}
         condition = parse_condition(method, spec, **knobs)
         settings = LLMSettings(base_url=base_url, model=model, cache_path=cache_path,
@@ -92,24 +89,24 @@ class BatchRunModel(PersuasionModel):
                     [float(o["final_donation"] == 0) for o in m.outcomes() if o["final_donation"] is not None]
                 ),  # fmt: skip
                 "mind_change_rate": lambda m: _mean([float(o["mind_changes"] > 0) for o in m.outcomes()]),
-                "active_dialogues": lambda m: len(m.agents_by_type.get(Persuadee, [])),
+                "active_dialogues": lambda m: len(m.pairs),
                 "share_agreeing": lambda m: m.share_with_stance("agree"),
                 "mean_stated_amount": lambda m: m.mean_stated_amount(),
                 "seed": "seed",
             }
         )
 
-    def _keep_outcome(self, dialogue: Dialogue) -> None:
-        self._outcomes.append(_outcome(dialogue))
+    def _keep_outcome(self, recorder: DialogueRecorder) -> None:
+        self._outcomes.append(_outcome(recorder))
 
     def outcomes(self) -> list[dict]:
         """Finished dialogues: retired ones plus those that finished this step (collected before retiring)."""
-        pending = [_outcome(a.dialogue) for a in self.agents_by_type.get(Persuadee, []) if a.dialogue.finished]
+        pending = [_outcome(p.recorder) for _, p in self.pairs.values() if p.dialogue.finished]
         return self._outcomes + pending
 
 
-def _outcome(dialogue: Dialogue) -> dict:
-    row = dialogue.dialogue_row()
+def _outcome(recorder: DialogueRecorder) -> dict:
+    row = recorder.dialogue_row()
     return {k: row[k] for k in ("dialogue_id", "final_donation", "mind_changes", "status")}
 
 

@@ -1,47 +1,53 @@
 """PersuasionModel: many persuasion dialogues run as one Mesa model.
 
-Each dialogue has a :class:`~simsocial.sim.agents.Persuader` and a :class:`~simsocial.sim.agents.Persuadee`.
-One model step is one turn of every active dialogue: all persuaders speak (their LLM calls in flight
-together), then all persuadees reply; dialogues that reach their end decide on the donation.  Finished
-dialogues are handed to ``on_dialogue_done`` (e.g. a writer) and their agents removed, and queued ones are
-admitted, so at most ``max_active`` dialogues are in memory and in flight at once.
+    import simsocial
+    scenario = simsocial.load_scenario("scenarios/persuasion_for_good.yaml", max_turns=3)
+    model = simsocial.PersuasionModel(scenario, n_dialogues=4, methods=["direct", "vs_standard"], rng=7,
+                                      llm=simsocial.LLMSettings(base_url=URL, model=NAME))
+    model.step()                                    # one turn of every live dialogue
+    model.datacollector.get_model_vars_dataframe()  # one row per step
+    model.run_model()                               # Mesa's own loop: step while model.running
+    model.dialogues_frame()                         # the dialogues.parquet columns
 
-Large batches use :meth:`PersuasionModel.run_concurrently` instead of stepping: the same agents and the
-same turn logic, but each dialogue advances on its own as soon as its last answer arrives, and a queued
-dialogue starts the moment another finishes.  Lock-step turns make every call of a step wait for the
-slowest one and keep the CPU idle while all calls are out, then busy while all answers come back at
-once; free-running dialogues overlap the two (see benchmarks/concurrency.py).  Both give identical
-dialogues: a dialogue's choices depend only on its own generator.
+Each dialogue has a :class:`~simsocial.sim.agents.Persuader` and a :class:`~simsocial.sim.agents.Persuadee`
+sharing one :class:`~simsocial.sim.dialogue.Dialogue`.  :meth:`PersuasionModel.step` plays one turn of every
+live dialogue (:func:`~simsocial.sim.turn.play_turn`, all LLM calls in flight together), collects, then
+retires finished dialogues (to ``on_dialogue_done``) and admits queued ones, so at most ``max_active``
+dialogues are in memory at once.  Large runs use the free-running driver
+(:mod:`simsocial.sim.scheduler`): the same turn function, but each dialogue advances as soon as its last
+answer arrives.  Both give identical dialogues: a dialogue's choices depend only on its own generator.
 
 Randomness: ``rng`` seeds the model (``mesa.Model``); every dialogue draws from its own generator derived
-from that seed, its replicate and its condition, so a dialogue replays identically whatever the
-concurrency, the admission order or an interrupted-and-resumed batch.  The persona of replicate *r* is
+from that seed, its replicate and its condition, so a dialogue replays identically whatever the driver,
+the concurrency, the admission order or an interrupted-and-resumed batch.  The persona of replicate *r* is
 the same in every condition (common random numbers: Direct and VS meet the same people).
 """
 
 from __future__ import annotations
 
-import asyncio
-import queue
-import uuid
 import zlib
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import mesa
 import numpy as np
-from mesa.agent import AgentSet
+import pandas as pd
 
 from simsocial.llm.base import ChatModel
 from simsocial.llm.errors import LLMError
 from simsocial.llm.factory import LLMSettings
+from simsocial.llm.runtime import InlineRuntime, LLMRuntime, Runtime
 from simsocial.sim.agents import Persuadee, Persuader
+from simsocial.sim.conditions import parse_condition, scenario_condition
 from simsocial.sim.dialogue import Condition, Dialogue, DialogueSpec
+from simsocial.sim.frames import rows_frame
 from simsocial.sim.personas import NO_PERSONA, PersonaPool, persona_pool
-from simsocial.sim.runtime import LLMRuntime
+from simsocial.sim.recorder import DialogueRecorder
 from simsocial.sim.scenario import Scenario
+from simsocial.sim.turn import play_turn
 
 _PERSONA_STREAM = 0x5EED  # keeps persona draws apart from sampling draws
+
+Pair = tuple[Persuader, Persuadee]
 
 
 def dialogue_specs(conditions: Sequence[Condition], n_dialogues: int, seed: int) -> list[DialogueSpec]:
@@ -51,22 +57,38 @@ def dialogue_specs(conditions: Sequence[Condition], n_dialogues: int, seed: int)
     ]
 
 
+def default_run_id(scenario: Scenario, seed: int) -> str:
+    """The run id ``simsocial run --seed S`` writes (the model uses it too, so both write the same rows)."""
+    return f"{scenario.name}-s{seed}"
+
+
 class PersuasionModel(mesa.Model):
-    """Persuasion dialogues whose every utterance and donation is sampled from LLM-verbalized distributions."""
+    """Persuasion dialogues whose every utterance and donation is sampled from LLM-verbalized distributions.
+
+    ``methods`` (``--method`` strings) or ``conditions`` name the conditions (default: the scenario's own);
+    ``n_dialogues`` per condition.  ``llm`` is :class:`~simsocial.llm.factory.LLMSettings` (the stack is
+    opened on a loop thread, the embedded server started if no ``base_url``; closed when the model ends) or
+    a ready :class:`~simsocial.llm.base.ChatModel` (run in the calling thread: no thread, no server).
+    ``runtime`` shares an already open runtime instead.  ``on_dialogue_done`` receives each finished
+    dialogue's :class:`~simsocial.sim.recorder.DialogueRecorder`; without it they are kept in
+    ``finished_dialogues``.
+    """
 
     def __init__(
         self,
         scenario: Scenario,
-        conditions: Sequence[Condition],
+        conditions: Sequence[Condition] | None = None,
         n_dialogues: int = 1,
         *,
+        methods: Sequence[str] | None = None,
         rng: int = 0,
-        runtime: LLMRuntime | None = None,
+        llm: LLMSettings | ChatModel | None = None,
+        runtime: Runtime | None = None,
         llm_settings: LLMSettings | None = None,
         max_active: int = 16,
         run_id: str | None = None,
         specs: Iterable[DialogueSpec] | None = None,
-        on_dialogue_done: Callable[[Dialogue], None] | None = None,
+        on_dialogue_done: Callable[[DialogueRecorder], None] | None = None,
         max_parse_attempts: int = 3,
         persona_pools: tuple[PersonaPool | None, PersonaPool | None] | None = None,
         collect_agents: bool = True,
@@ -76,25 +98,29 @@ class PersuasionModel(mesa.Model):
         super().__init__(rng=int(rng))
         self.seed = int(rng)
         self.scenario = scenario
-        self.run_id = run_id or uuid.uuid4().hex[:12]
+        if conditions is None:
+            conditions = [parse_condition(m, scenario) for m in methods] if methods else [scenario_condition(scenario)]
+        self.conditions = list(conditions)
+        self.run_id = run_id or default_run_id(scenario, self.seed)
         self.max_active = max_active
         self.max_parse_attempts = max_parse_attempts
         self._owns_runtime = runtime is None
-        self.runtime = runtime or LLMRuntime(llm_settings or LLMSettings())
+        self.runtime: Runtime = runtime or _open_runtime(llm if llm is not None else llm_settings)
         self.llm: ChatModel = self.runtime.stack.model
         self.model_name = self.runtime.stack.model_name
         if persona_pools is None:
             persona_pools = (persona_pool(scenario.personas, "persuadee"), persona_pool(scenario.personas, "persuader"))
         self._persuadee_pool, self._persuader_pool = persona_pools
-        queue = list(specs) if specs is not None else dialogue_specs(conditions, n_dialogues, self.seed)
+        queue = list(specs) if specs is not None else dialogue_specs(self.conditions, n_dialogues, self.seed)
         self._queue = queue[::-1]  # pop() from the end = admission in spec order
         self.n_total = len(queue)
         self.on_dialogue_done = on_dialogue_done
-        self.finished_dialogues: list[Dialogue] = []  # kept only when there is no on_dialogue_done
+        self.finished_dialogues: list[DialogueRecorder] = []  # kept only when there is no on_dialogue_done
         self.n_finished = 0
+        self.pairs: dict[str, Pair] = {}  # live dialogues' agents, in admission order
         self.datacollector = mesa.DataCollector(
             model_reporters={
-                "active_dialogues": lambda m: len(m.agents_by_type.get(Persuadee, [])),
+                "active_dialogues": lambda m: len(m.pairs),
                 "share_agreeing": lambda m: m.share_with_stance("agree"),
                 "mean_stated_amount": lambda m: m.mean_stated_amount(),
                 "finished_dialogues": "n_finished",
@@ -114,26 +140,16 @@ class PersuasionModel(mesa.Model):
         if not self.running:
             self.close()
 
-    # --- the turn loop -----------------------------------------------------------------------------
     def step(self) -> None:
-        """One turn of every active dialogue (admitting queued ones first)."""
+        """One turn of every live dialogue (admitting queued ones first), all LLM calls in flight together."""
         if not self.running:
             return
         self._admit()
-        self._run_all(self._live(Persuader), "speak")
-        self._run_all(self._live(Persuadee), "reply")
-        deciding = []
-        for persuadee in self._live(Persuadee):
-            dialogue = persuadee.dialogue
-            dialogue.turn += 1
-            if self._reached_end(dialogue, persuadee):
-                deciding.append(persuadee)
-        self._run_all(AgentSet(deciding, random=self.random), "decide_donation")
-        for persuadee in deciding:
-            persuadee.dialogue.finished = True
+        self._play_all([play_turn(*pair) for pair in self.pairs.values()])
         self.datacollector.collect(self)
-        self._retire_finished()
-        if not self._queue and not len(self.agents_by_type.get(Persuadee, [])):
+        for pair in [p for p in self.pairs.values() if p[0].dialogue.finished]:
+            self.deliver(self.retire(pair))
+        if not self._queue and not self.pairs:
             self.running = False
             self.close()
 
@@ -148,167 +164,76 @@ class PersuasionModel(mesa.Model):
         finally:
             self.close()
 
-    def run_concurrently(self, progress: Callable[[int], None] | None = None) -> None:
-        """Run every dialogue to its end, each at its own pace (no lock-step turns, no DataCollector steps).
-
-        Finished dialogues go to ``on_dialogue_done`` in this (the calling) thread, as they finish, while
-        the others keep running on the LLM runtime's loop; ``progress(n)`` is told as they do.
-        """
-        try:
-            for finished in self.finished_batches():
-                for dialogue in finished:
-                    if self.on_dialogue_done is not None:
-                        self.on_dialogue_done(dialogue)
-                    else:
-                        self.finished_dialogues.append(dialogue)
-                if progress is not None:
-                    progress(len(finished))
-        finally:
-            self.close()
-
-    def finished_batches(self, poll_s: float = 0.5) -> Iterator[list[Dialogue]]:
-        """Run every queued dialogue concurrently (at most ``max_active`` at once); yield finished ones.
-
-        Each yield holds the dialogues that finished since the previous one (at least one).  Stopping the
-        iteration early (or Ctrl-C) cancels the dialogues still running.
-        """
-        if not self.running:
-            return
-        done: queue.SimpleQueue[Dialogue | BaseException | None] = queue.SimpleQueue()
-        future = self.runtime.submit(self._run_free(done))
-        try:
-            while True:
-                try:
-                    item = done.get(timeout=poll_s)
-                except queue.Empty:
-                    if future.done():
-                        future.result()  # raises what stopped the loop
-                        return
-                    continue
-                batch = [item]
-                while True:
-                    try:
-                        batch.append(done.get_nowait())
-                    except queue.Empty:
-                        break
-                finished = [d for d in batch if isinstance(d, Dialogue)]
-                self.n_finished += len(finished)
-                if finished:
-                    yield finished
-                for item in batch:
-                    if isinstance(item, BaseException):
-                        raise item
-                if None in batch:
-                    self.running = False
-                    return
-        finally:
-            future.cancel()
-
-    async def _run_free(self, done: queue.SimpleQueue[Dialogue | BaseException | None]) -> None:
-        """Play queued dialogues, at most ``max_active`` at once; hand them to ``done`` in admission order.
-
-        Emitting in admission order keeps the output files' row order the same from run to run (a replay
-        from the cache writes identical files), at the price of a window: a dialogue may finish up to
-        ``4 × max_active`` places ahead of the oldest unfinished one before admission waits for it.
-        """
-        window: deque[asyncio.Task[Dialogue]] = deque()  # admitted, not yet handed over, oldest first
-        running: set[asyncio.Task[Dialogue]] = set()
-        try:
-            while self._queue or window:
-                # Back-pressure: nothing new while the consumer (the writer) lags by max_active, so finished
-                # dialogues never pile up in memory however fast the answers come (a replay from the cache).
-                while (self._queue and len(running) < self.max_active and len(window) < 4 * self.max_active
-                       and done.qsize() < self.max_active):  # fmt: skip
-                    task = asyncio.create_task(self._play(self._new_dialogue(self._queue.pop())))
-                    window.append(task)
-                    running.add(task)
-                while window and window[0].done():
-                    done.put(window.popleft().result())
-                if not running:
-                    if self._queue or window:
-                        await asyncio.sleep(0.005)  # waiting for the consumer
-                    continue
-                finished, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-                for task in finished:
-                    task.result()  # LLM failures are handled in the agents; anything else is a bug: raise it now
-            done.put(None)
-        except BaseException as exc:
-            for task in window:
-                task.cancel()
-            done.put(exc)
-            raise
-
-    async def _play(self, dialogue: Dialogue) -> Dialogue:
-        """One dialogue from first message to donation: the turn logic of :meth:`step`, for one dialogue."""
-        persuader = Persuader(self, dialogue)
-        persuadee = Persuadee(self, dialogue)
-        try:
-            while not dialogue.finished:
-                await persuader.speak()
-                if dialogue.finished:
-                    break
-                await persuadee.reply()
-                if dialogue.finished:
-                    break
-                dialogue.turn += 1
-                if self._reached_end(dialogue, persuadee):
-                    await persuadee.decide_donation()
-                    dialogue.finished = True
-        finally:
-            persuader.remove()
-            persuadee.remove()
-        return dialogue
-
     def close(self) -> None:
-        """Stop the LLM runtime if this model started it (idempotent)."""
+        """Stop the LLM runtime if this model opened it (idempotent)."""
         if self._owns_runtime:
             self.runtime.close()
 
-    # --- reporters -----------------------------------------------------------------------------------
+    # --- dialogues in and out (shared by both drivers) ---------------------------------------------------
+    def has_queued(self) -> bool:
+        return bool(self._queue)
+
+    def admit_next(self) -> Pair:
+        """Start the next queued dialogue: its state, its recorder and its two agents."""
+        dialogue = self._new_dialogue(self._queue.pop())
+        recorder = DialogueRecorder(dialogue)
+        pair = (Persuader(self, dialogue, recorder), Persuadee(self, dialogue, recorder))
+        self.pairs[dialogue.dialogue_id] = pair
+        return pair
+
+    def retire(self, pair: Pair) -> DialogueRecorder:
+        """Remove a finished dialogue's agents; its recorder is returned for :meth:`deliver`."""
+        persuader, persuadee = pair
+        del self.pairs[persuader.dialogue.dialogue_id]
+        persuader.remove()
+        persuadee.remove()
+        self.n_finished += 1
+        return persuadee.recorder
+
+    def deliver(self, recorder: DialogueRecorder) -> None:
+        """Hand a finished dialogue to ``on_dialogue_done``, or keep it in ``finished_dialogues``."""
+        if self.on_dialogue_done is not None:
+            self.on_dialogue_done(recorder)
+        else:
+            self.finished_dialogues.append(recorder)
+
+    # --- reporters and frames ----------------------------------------------------------------------------
     def share_with_stance(self, stance: str) -> float | None:
-        stances = [a.stance for a in self.agents_by_type.get(Persuadee, []) if a.stance is not None]
+        """Share of live persuadees whose latest reply has ``stance`` (None before anyone replied)."""
+        stances = [p.stance for _, p in self.pairs.values() if p.stance is not None]
         return (sum(s == stance for s in stances) / len(stances)) if stances else None
 
     def mean_stated_amount(self) -> float | None:
-        amounts = [a.stated_amount for a in self.agents_by_type.get(Persuadee, []) if a.stated_amount is not None]
+        """Mean of the live persuadees' last stated amounts (None if nobody stated one)."""
+        amounts = [p.stated_amount for _, p in self.pairs.values() if p.stated_amount is not None]
         return float(np.mean(amounts)) if amounts else None
 
-    # --- internals -------------------------------------------------------------------------------------
-    def _live(self, agent_type: type[mesa.Agent]) -> AgentSet:
-        agents = self.agents_by_type.get(agent_type)
-        if agents is None:
-            return AgentSet([], random=self.random)
-        return agents.select(lambda a: not a.dialogue.finished)
+    def recorders(self) -> list[DialogueRecorder]:
+        """Finished dialogues kept by the model, then the live ones (partial rows)."""
+        return self.finished_dialogues + [p.recorder for _, p in self.pairs.values()]
 
-    def _run_all(self, agents: AgentSet, method: str) -> None:
-        """Call an async agent method on every agent, all LLM calls in flight together."""
-        if not len(agents):
-            return
-        results = self.runtime.gather(agents.map(method))
-        for result in results:
+    def dialogues_frame(self) -> pd.DataFrame:
+        """The ``dialogues.parquet`` columns for the dialogues this model holds (finished, then live)."""
+        return rows_frame("dialogues", [r.dialogue_row() for r in self.recorders()])
+
+    def turns_frame(self) -> pd.DataFrame:
+        """The ``turns.parquet`` columns: every sampled choice so far."""
+        return rows_frame("turns", [row for r in self.recorders() for row in r.turn_rows])
+
+    def candidates_frame(self) -> pd.DataFrame:
+        """The ``candidates.parquet`` columns: every verbalized candidate so far."""
+        return rows_frame("candidates", [row for r in self.recorders() for row in r.candidate_rows])
+
+    # --- internals -----------------------------------------------------------------------------------------
+    def _play_all(self, turns: list) -> None:
+        for result in self.runtime.gather(turns):
             # LLM failures are handled inside the agents; anything else is a bug and must surface.
             if isinstance(result, BaseException) and not isinstance(result, LLMError):
                 raise result
 
-    def _reached_end(self, dialogue: Dialogue, persuadee: Persuadee) -> bool:
-        if dialogue.finished:
-            return False
-        if dialogue.turn >= self.scenario.turns.max_turns:
-            return True
-        return (
-            self.scenario.turns.end_condition == "commitment"
-            and persuadee.stance == "agree"
-            and persuadee.stated_amount is not None
-        )
-
     def _admit(self) -> None:
-        room = self.max_active - len(self.agents_by_type.get(Persuadee, []))
-        batch = [self._queue.pop() for _ in range(min(room, len(self._queue)))]
-        if not batch:
-            return
-        dialogues = [self._new_dialogue(spec) for spec in batch]
-        Persuader.create_agents(self, len(dialogues), dialogue=dialogues)
-        Persuadee.create_agents(self, len(dialogues), dialogue=dialogues)
+        while self._queue and len(self.pairs) < self.max_active:
+            self.admit_next()
 
     def _new_dialogue(self, spec: DialogueSpec) -> Dialogue:
         persona_rng = np.random.default_rng([spec.seed, spec.replicate, _PERSONA_STREAM])
@@ -324,15 +249,8 @@ class PersuasionModel(mesa.Model):
             rng=np.random.default_rng([spec.seed, spec.replicate, condition_stream]),
         )
 
-    def _retire_finished(self) -> None:
-        for persuadee in list(self.agents_by_type.get(Persuadee, [])):
-            if not persuadee.dialogue.finished:
-                continue
-            dialogue = persuadee.dialogue
-            for agent in [a for a in self.agents_by_type[Persuader] if a.dialogue is dialogue] + [persuadee]:
-                agent.remove()
-            self.n_finished += 1
-            if self.on_dialogue_done is not None:
-                self.on_dialogue_done(dialogue)
-            else:
-                self.finished_dialogues.append(dialogue)
+
+def _open_runtime(llm: LLMSettings | ChatModel | None) -> Runtime:
+    if isinstance(llm, ChatModel):
+        return InlineRuntime(llm)
+    return LLMRuntime(llm or LLMSettings())

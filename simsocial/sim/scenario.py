@@ -116,10 +116,16 @@ class Scenario(_Strict):
         return self.donation.method or self.persuadee.method
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate a scenario YAML file; errors name the file, each bad field and the problem."""
+def load_scenario(path: str | Path, *, max_turns: int | None = None) -> Scenario:
+    """Read and validate a scenario YAML file; errors name the file, each bad field and the problem.
+
+    ``max_turns`` overrides the file's ``turns.max_turns`` (as ``simsocial run --turns`` does).
+    """
     path = Path(path)
     scenario = load_yaml_model(path, Scenario, ScenarioError, "scenario")
+    if max_turns is not None:
+        turns = Turns.model_validate(scenario.turns.model_dump() | {"max_turns": max_turns})
+        scenario = scenario.model_copy(update={"turns": turns})
     personas = scenario.personas
     if personas.path is not None and not personas.path.is_absolute():
         resolved = (path.parent / personas.path).resolve()

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
-from scipy.stats import entropy as shannon_entropy
+from scipy.special import entr
 
 Selection = Literal["probability", "uniform"]
 
@@ -100,8 +100,13 @@ class VerbalizedDistribution:
         return np.array([c.probability for c in self.candidates], dtype=float)
 
     def entropy(self) -> float:
-        """Shannon entropy in nats (0 for a single candidate, log k for uniform)."""
-        return float(shannon_entropy(self.probabilities))
+        """Shannon entropy in nats (0 for a single candidate, log k for uniform).
+
+        The arithmetic of ``scipy.stats.entropy`` (identical values) without its argument handling, which
+        costs ~0.2 ms a call: a third of a batch replayed from the cache, where every choice is recorded.
+        """
+        p = self.probabilities
+        return float(entr(p / p.sum()).sum())
 
     # --- operations -----------------------------------------------------------------------------
     def sample(self, rng: np.random.Generator, selection: Selection = "probability") -> int:

@@ -1,0 +1,143 @@
+"""Where a synchronous caller (a Mesa model) runs LLM coroutines.
+
+``mesa.Model.step`` is synchronous; the LLM layer is async (many calls in flight at once).  Two runtimes
+offer the same small interface (:meth:`run`, :meth:`gather`, :meth:`close`, ``stack``):
+
+- :class:`LLMRuntime` runs one asyncio loop in a daemon thread and opens the LLM stack from settings on it
+  (starting the embedded server if no endpoint is given).  It works the same in a script, under
+  ``mesa.batch_run`` and inside a Jupyter kernel whose own loop is already running, and lets the
+  free-running scheduler hand finished dialogues to the calling thread while others keep running.
+- :class:`InlineRuntime` runs a ready chat model on a private loop in the calling thread: no thread, no
+  server, nothing opened.  It is what a model handed a chat model (e.g. a
+  :class:`~simsocial.llm.scripted.ScriptedChatModel`) uses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import threading
+from collections.abc import Awaitable, Coroutine
+from contextlib import AsyncExitStack
+from types import TracebackType
+from typing import Any, TypeVar
+
+from simsocial.llm.base import ChatModel
+from simsocial.llm.factory import LLMSettings, LLMStack, open_llm
+from simsocial.llm.stats import AccountingModel, CallStats
+
+T = TypeVar("T")
+
+
+async def _gather(coros: list[Awaitable[T]]) -> list[Any]:
+    return await asyncio.gather(*coros, return_exceptions=True)
+
+
+class LLMRuntime:
+    """Owns a loop thread and an open :class:`LLMStack`; close it (or use ``with``) when done."""
+
+    in_thread = True  # coroutines run on another thread: the caller may wait on queues meanwhile
+
+    def __init__(self, settings: LLMSettings, stats: CallStats | None = None) -> None:
+        self.settings = settings
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="simsocial-llm", daemon=True)
+        self._thread.start()
+        self._exit_stack = AsyncExitStack()
+        try:
+            self.stack: LLMStack = self.run(self._open(stats))
+        except BaseException:
+            self._stop_loop()
+            raise
+
+    async def _open(self, stats: CallStats | None) -> LLMStack:
+        return await self._exit_stack.enter_async_context(open_llm(self.settings, stats))
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run ``coro`` on the runtime's loop and block until it finishes (Ctrl-C cancels it)."""
+        future = asyncio.run_coroutine_threadsafe(coro, self._loop)
+        try:
+            return future.result()
+        except BaseException:
+            future.cancel()
+            raise
+
+    def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+        """Start ``coro`` on the runtime's loop without waiting for it."""
+        return asyncio.run_coroutine_threadsafe(coro, self._loop)
+
+    def gather(self, coros: list[Awaitable[T]]) -> list[T]:
+        """Run several coroutines concurrently; exceptions are returned in place, not raised."""
+        return self.run(_gather(coros))
+
+    def close(self) -> None:
+        """Close the LLM stack (stopping an embedded server) and the loop thread."""
+        if self._loop.is_closed():
+            return
+        try:
+            self.run(self._exit_stack.aclose())
+        finally:
+            self._stop_loop()
+
+    def _stop_loop(self) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=30)
+        self._loop.close()
+
+    def __enter__(self) -> LLMRuntime:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+class InlineRuntime:
+    """Runs a ready chat model's coroutines on a private event loop, in the calling thread.
+
+    The model is wrapped only to count its calls into ``stats``; it is not closed here (its owner closes
+    it).  Nothing runs in the background: the loop runs only while :meth:`run` waits.  Where the calling
+    thread already runs an event loop (a Jupyter cell), it cannot block on another one, so there the
+    private loop runs on a helper thread for the length of the call, and no longer.
+    """
+
+    in_thread = False
+
+    def __init__(self, model: ChatModel, stats: CallStats | None = None) -> None:
+        stats = stats if stats is not None else CallStats()
+        described = model.describe()
+        name = str(described.get("model") or type(model).__name__)
+        self.settings = LLMSettings(base_url=None, model=name, cache_path=None, cache_mode="off")
+        self.stack = LLMStack(AccountingModel(model, stats), stats, name, "in-process", name, None,
+                              {"backend": described.get("backend", type(model).__name__)})  # fmt: skip
+        self._loop = asyncio.new_event_loop()
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run ``coro`` to its end and return its result."""
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return self._loop.run_until_complete(coro)
+        with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="simsocial-inline") as helper:
+            return helper.submit(self._loop.run_until_complete, coro).result()
+
+    def gather(self, coros: list[Awaitable[T]]) -> list[T]:
+        """Run several coroutines concurrently; exceptions are returned in place, not raised."""
+        return self.run(_gather(coros))
+
+    def close(self) -> None:
+        """Close the private loop (idempotent); the chat model stays open."""
+        if not self._loop.is_closed():
+            self._loop.close()
+
+    def __enter__(self) -> InlineRuntime:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+Runtime = LLMRuntime | InlineRuntime

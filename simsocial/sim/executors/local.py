@@ -1,0 +1,19 @@
+"""All of a job's dialogues in one :class:`~simsocial.sim.model.PersuasionModel` in this process."""
+
+from __future__ import annotations
+
+from simsocial.sim.executors.job import ExecutionJob
+from simsocial.sim.model import PersuasionModel
+from simsocial.sim.scheduler import run_free
+
+
+class LocalExecutor:
+    """Free-running dialogues on the job's runtime (:func:`simsocial.sim.scheduler.run_free`); finished
+    dialogues' rows go to ``job.emit`` in this thread."""
+
+    def __call__(self, job: ExecutionJob) -> None:
+        model = PersuasionModel(
+            job.scenario, job.conditions, rng=job.seed, runtime=job.runtime, max_active=job.max_active,
+            run_id=job.run_id, specs=job.specs, on_dialogue_done=lambda r: job.emit(r.rows()), collect_agents=False,
+        )  # fmt: skip
+        run_free(model, job.progress)

@@ -1,0 +1,136 @@
+"""Run a cell's dialogues on a Ray cluster; the driver keeps all writing.
+
+The cell's pending dialogues are split into chunks; each chunk is a Ray task (a streaming generator) that
+opens its own LLM stack (:class:`~simsocial.llm.runtime.LLMRuntime`) against the cell's ``base_url`` —
+for the embedded model, the one llama.cpp server the driver started — runs a
+:class:`~simsocial.sim.model.PersuasionModel` over its specs, and yields the rows of dialogues as they
+finish, with the LLM usage since its last yield.  The driver hands the rows to the cell's
+:class:`~simsocial.run_writer.RunWriter` as they arrive, so checkpoints, resume and the output contract are
+exactly those of a local run, and a dialogue's result does not depend on which worker ran it (its RNG
+derives from seed, replicate and condition only).
+
+Multi-node clusters: every node needs simsocial installed and must reach ``base_url`` (the embedded
+server listens on the driver's 127.0.0.1, so use ``--base-url`` to a served model there); the SQLite
+cache path must be on a filesystem every node sees to share cached answers (each node's own file works,
+but then a replay finds only that node's entries).  See docs/batch.md.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import ray
+
+from simsocial.llm.factory import LLMSettings
+from simsocial.llm.runtime import LLMRuntime
+from simsocial.llm.stats import CallStats
+from simsocial.sim.dialogue import Condition, DialogueSpec
+from simsocial.sim.executors.job import ExecutionJob
+from simsocial.sim.model import PersuasionModel
+from simsocial.sim.personas import PersonaPool, persona_pool
+from simsocial.sim.recorder import DialogueRows
+from simsocial.sim.scenario import Scenario
+from simsocial.sim.scheduler import finished_batches
+
+
+def run_chunk(
+    scenario: Scenario,
+    conditions: Sequence[Condition],
+    specs: list[DialogueSpec],
+    seed: int,
+    run_id: str,
+    settings: LLMSettings,
+    max_active: int,
+    pools: tuple[PersonaPool | None, PersonaPool | None],
+) -> Iterator[tuple[list[DialogueRows], CallStats]]:
+    """Run ``specs`` in this process (free-running, as locally); yield (finished dialogues' rows, usage delta)
+    each time some finish."""
+    stats = CallStats()
+    reported = CallStats()
+    with LLMRuntime(settings, stats) as runtime:
+        model = PersuasionModel(
+            scenario, conditions, rng=seed, runtime=runtime, max_active=max_active, run_id=run_id, specs=specs,
+            persona_pools=pools, collect_agents=False,
+        )  # fmt: skip
+        for finished in finished_batches(model):
+            snapshot = stats.copy()
+            yield [d.rows() for d in finished], snapshot - reported
+            reported = snapshot
+
+
+_remote_run_chunk = ray.remote(run_chunk)
+
+
+class RayExecutor:
+    """A :class:`~simsocial.sim.executors.DialogueExecutor` that spreads dialogues over Ray tasks.
+
+    ``address``: a running cluster (``"auto"``, ``"ray://head:10001"``); None starts a local one unless
+    Ray is already initialised in this process.  ``chunk_size``: dialogues per task (default: about two
+    tasks per CPU of the cluster).  ``num_cpus``: CPUs each task reserves (the work is mostly waiting on
+    the endpoint, so fractions such as 0.5 are fine).  ``max_active`` (the run's concurrency) applies
+    per task.
+    """
+
+    def __init__(
+        self,
+        address: str | None = None,
+        chunk_size: int | None = None,
+        num_cpus: float = 1.0,
+        init_kwargs: dict[str, Any] | None = None,
+    ) -> None:
+        self.address = address
+        self.chunk_size = chunk_size
+        self.num_cpus = num_cpus
+        self.init_kwargs = init_kwargs or {}
+
+    def _ensure_ray(self) -> None:
+        if not ray.is_initialized():
+            ray.init(address=self.address, include_dashboard=False, **self.init_kwargs)
+
+    def _chunks(self, specs: list[DialogueSpec]) -> list[list[DialogueSpec]]:
+        size = self.chunk_size
+        if size is None:
+            cpus = max(1, int(ray.cluster_resources().get("CPU", 1) / self.num_cpus))
+            size = max(1, math.ceil(len(specs) / (2 * cpus)))
+        return [specs[i : i + size] for i in range(0, len(specs), size)]
+
+    def __call__(self, job: ExecutionJob) -> None:
+        scenario, specs, runtime = job.scenario, job.specs, job.runtime
+        if not specs:
+            return
+        settings = runtime.settings
+        if settings.base_url is None:
+            raise ValueError(
+                "the Ray executor needs an endpoint every worker can reach: a base_url (simsocial batch starts "
+                "the embedded server itself and passes its URL)"
+            )
+        self._ensure_ray()
+        pools = ray.put((persona_pool(scenario.personas, "persuadee"), persona_pool(scenario.personas, "persuader")))
+        task = _remote_run_chunk.options(num_cpus=self.num_cpus)
+        pending = [
+            task.remote(scenario, list(job.conditions), chunk, job.seed, job.run_id, settings, job.max_active, pools)
+            for chunk in self._chunks(specs)
+        ]
+        stats = runtime.stack.stats
+        try:
+            while pending:
+                ready, _ = ray.wait(pending, num_returns=1)
+                for generator in ready:
+                    try:
+                        ref = next(generator)
+                    except StopIteration:
+                        pending.remove(generator)
+                        continue
+                    rows, usage = ray.get(ref)  # a worker's exception surfaces here, with its traceback
+                    stats.merge(usage)
+                    for dialogue in rows:
+                        job.emit(dialogue)
+                    job.progress(len(rows))
+        except BaseException:
+            for generator in pending:
+                with contextlib.suppress(Exception):  # best effort: the cluster may already be gone
+                    ray.cancel(generator, force=True)
+            raise
