@@ -18,7 +18,7 @@ $(PY):
 $(STAMP): pyproject.toml tools/build-llama.sh | $(PY)
 	@echo "Installing simsocial and its dependencies into $(VENV) (first time: llama.cpp compiles, ~10 min)..."
 	tools/build-llama.sh $(VENV) $(LLAMA)
-	$(PY) -m pip install --quiet -e '.[local,ray,dev]'
+	$(PY) -m pip install --quiet -e '.[local,ray,viz,dev]'
 	rm -f $(VENV)/.installed-*
 	touch $@
 
