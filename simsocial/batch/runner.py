@@ -30,9 +30,10 @@ from simsocial.llm.errors import LLMError
 from simsocial.llm.factory import LLMSettings
 from simsocial.llm.stats import CallStats
 from simsocial.sim.progress import RunProgress
+from simsocial.sim.resume import dialogues_on_disk
 from simsocial.sim.runner import DialogueExecutor, run_simulation
 from simsocial.sim.scenario import Scenario
-from simsocial.sim.writer import PROGRESS_FILE, atomic_write_text
+from simsocial.sim.writer import atomic_write_text
 
 SWEEP_MANIFEST = "sweep.json"
 ExecutorName = Literal["local", "ray"]
@@ -214,9 +215,5 @@ def _executor(executor: ExecutorName | DialogueExecutor, address: str | None) ->
 
 
 def _dialogues_on_disk(cell_dir: Path, wanted: int) -> int:
-    """Dialogues a cell already has (from its progress file; cheap, for the progress bar only)."""
-    try:
-        written = int(json.loads((cell_dir / PROGRESS_FILE).read_text())["dialogues_written"])
-    except (OSError, ValueError, KeyError):
-        return 0
-    return min(written, wanted)
+    """Dialogues a cell already has (Parquet footers only; cheap, for the progress bar only)."""
+    return min(dialogues_on_disk(cell_dir), wanted)  # shards while running, results once complete (tidied)

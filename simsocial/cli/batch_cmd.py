@@ -14,7 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from simsocial.batch import SweepError, read_index, run_sweep
-from simsocial.cli.options import BaseUrl, CachePath, Gguf, ModelName, NoCache, Structured
+from simsocial.cli.options import BaseUrl, CachePath, Gguf, ModelName, NoCache, Structured, StructuredOutput
 from simsocial.llm.factory import DEFAULT_CACHE_PATH, LLMSettings
 
 console = Console(width=None if Console().is_terminal else 160)
@@ -66,7 +66,7 @@ def batch(
     ] = None,
     cache: CachePath = DEFAULT_CACHE_PATH,
     no_cache: NoCache = False,
-    structured_output: Structured = "auto",
+    structured_output: Structured = StructuredOutput.auto,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Run a Monte Carlo sweep: each cell of the grid (methods × VS knobs × endpoints × seeds) writes a run.
@@ -86,7 +86,7 @@ def batch(
     settings = LLMSettings(
         cache_path=None if no_cache else cache,
         cache_mode="off" if no_cache else "readwrite",
-        structured_output=structured_output,  # type: ignore[arg-type]  # validated by pydantic
+        structured_output=str(structured_output),  # type: ignore[arg-type]  # a declared choice
     )
     # SIGTERM (a scheduler stopping the job) takes the same clean path as Ctrl-C.
     previous = signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))

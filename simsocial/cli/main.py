@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
+
+from simsocial import __version__
 
 app = typer.Typer(
     name="simsocial",
@@ -11,6 +15,23 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_show_locals=False,  # locals may hold an API key
 )
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"simsocial {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", help="Print the version and exit.", callback=_show_version, is_eager=True,
+                     metavar=""),
+    ] = False,
+) -> None:  # fmt: skip
+    """Social dialogue simulation: Mesa agents that sample every choice from LLM-verbalized distributions."""
 
 
 def _register_commands() -> None:

@@ -171,6 +171,7 @@ class Dialogue:
             "n_parse_failures": self.n_failures,
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens,
+            "error": self.error,
         }
 
     def rows(self) -> DialogueRows:

@@ -27,8 +27,11 @@ from simsocial.contract import DIALOGUES_FILE, TURNS_FILE
 from simsocial.llm.factory import LLMSettings
 from simsocial.llm.stats import CallStats
 from simsocial.sim.dialogue import Condition, DialogueRows, DialogueSpec
+from simsocial.sim.fingerprint import check_run_dir, settings_fingerprint
+from simsocial.sim.knobs import condition_record
 from simsocial.sim.model import PersuasionModel, dialogue_specs
 from simsocial.sim.progress import RunProgress
+from simsocial.sim.resume import completed_result, reopen_completed, tidy_completed
 from simsocial.sim.runtime import LLMRuntime
 from simsocial.sim.scenario import Scenario
 from simsocial.sim.summary import summarize_run
@@ -119,6 +122,11 @@ def run_simulation(
     """
     out_dir = Path(out_dir)
     settings = llm_settings or LLMSettings()
+    # Before any call: refuse to mix runs made with other settings (raises RunMismatchError, files untouched).
+    check_run_dir(out_dir, settings_fingerprint(scenario, conditions, seed, settings), n_dialogues)
+    if (completed := completed_result(out_dir, n_dialogues * len(conditions))) is not None:
+        return RunResult(out_dir, *completed)
+    reopen_completed(out_dir)  # a completed run asked for more dialogues is extended
     writer = RunWriter(out_dir, shard_size=shard_size)
     done = writer.completed_ids()
     all_specs = dialogue_specs(conditions, n_dialogues, seed)
@@ -144,11 +152,7 @@ def run_simulation(
         manifest = {
             "run_id": run_id,
             "scenario": {"name": scenario.name, "path": scenario_path, "config": scenario.model_dump(mode="json")},
-            "conditions": [
-                {"label": c.label, **{r: getattr(c, r).model_dump(mode="json") for r in ("persuader", "persuadee",
-                                                                                          "donation")}}
-                for c in conditions
-            ],
+            "conditions": [condition_record(c) for c in conditions],  # only the knobs each method uses
             "settings": {"dialogues_per_condition": n_dialogues, "seed": seed, "max_turns": scenario.turns.max_turns,
                          "max_active": max_active, "llm": settings.model_dump(mode="json")},
             "model": runtime.stack.describe(),
@@ -168,6 +172,7 @@ def run_simulation(
                               read_dictionary=["method", "parse_status"]).to_pandas()  # fmt: skip
         manifest["counts"] = _counts(dialogues, turns, _repair_codes(out_dir / TURNS_FILE))
         writer.finish(manifest)  # again, now with end time and counts (cheap: shards are streamed)
+        tidy_completed(out_dir)
         return RunResult(out_dir, summarize_run(dialogues, turns), manifest)
     finally:
         if owns_runtime:
