@@ -11,10 +11,23 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from simsocial.batch import SweepError, read_index, run_sweep
-from simsocial.cli.options import BaseUrl, CachePath, Gguf, ModelName, NoCache, Structured, StructuredOutput
+from simsocial.cli.cell_outcomes import human_donations, outcomes_table
+from simsocial.cli.options import (
+    BaseUrl,
+    CachePath,
+    Gguf,
+    ModelName,
+    NoCache,
+    Quiet,
+    Structured,
+    StructuredOutput,
+    Turns,
+    ensure_writable_dir,
+    flag,
+)
+from simsocial.cli.outcome import EXIT_ALL_FAILED, EXIT_INTERRUPTED, EXIT_SOME_FAILED, EXIT_USAGE, fail, failure_report
 from simsocial.llm.factory import DEFAULT_CACHE_PATH, LLMSettings
 
 console = Console(width=None if Console().is_terminal else 160)
@@ -28,7 +41,7 @@ def batch(
     out: Annotated[Path, typer.Option("--out", "-o", help="Sweep directory (cells/, sweep.parquet, sweep.json).")],
     resume: Annotated[
         bool,
-        typer.Option(
+        flag(
             "--resume",
             help="Continue the sweep already in --out: finished cells and dialogues are kept, "
             "the rest is run (same sweep file and options; --dialogues may grow).",
@@ -49,8 +62,12 @@ def batch(
     model: ModelName = None,
     gguf: Gguf = None,
     dialogues: Annotated[
-        int | None, typer.Option("--dialogues", "-n", min=1, help="Dialogues per cell (overrides the sweep file).")
-    ] = None,
+        int | None,
+        typer.Option(
+            "--dialogues", "-n", min=1, help="Dialogues per cell [default: the sweep file's]", show_default=False
+        ),
+    ] = None,  # fmt: skip
+    turns: Turns = None,
     concurrency: Annotated[
         int,
         typer.Option(
@@ -62,12 +79,17 @@ def batch(
     ] = 16,  # fmt: skip
     shard_size: Annotated[
         int | None,
-        typer.Option("--shard-size", min=1, help="Dialogues per checkpoint shard (default: sweep file, 64)."),
+        typer.Option(
+            "--shard-size",
+            min=1,
+            help="Dialogues per checkpoint shard [default: the sweep file's, 64]",
+            show_default=False,
+        ),
     ] = None,
     cache: CachePath = DEFAULT_CACHE_PATH,
     no_cache: NoCache = False,
     structured_output: Structured = StructuredOutput.auto,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    quiet: Quiet = False,
 ) -> None:
     """Run a Monte Carlo sweep: each cell of the grid (methods × VS knobs × endpoints × seeds) writes a run.
 
@@ -78,6 +100,8 @@ def batch(
     Example: simsocial batch scenarios/sweeps/vs_paper_dialogue.yaml --out outputs/vs-paper -n 50
 
     Then compare the cells with the human study: simsocial compare OUT
+
+    Exit status: 0 all dialogues finished, 2 bad input, 3 some dialogues or cells failed, 4 all failed.
     """
     if executor not in ("local", "ray"):
         raise typer.BadParameter("use local or ray", param_hint="--executor")
@@ -88,27 +112,30 @@ def batch(
         cache_mode="off" if no_cache else "readwrite",
         structured_output=str(structured_output),  # type: ignore[arg-type]  # a declared choice
     )
+    if not resume:
+        ensure_writable_dir(out)
     # SIGTERM (a scheduler stopping the job) takes the same clean path as Ctrl-C.
     previous = signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
         result = run_sweep(
             sweep, out, resume=resume, executor=executor, address=address,  # type: ignore[arg-type]
             dialogues=dialogues, base_url=base_url, model=model, llm=settings, concurrency=concurrency,
-            shard_size=shard_size, gguf=gguf, show_progress=not quiet,
+            shard_size=shard_size, gguf=gguf, show_progress=not quiet, turns=turns,
         )  # fmt: skip
-    except SweepError as exc:
-        err.print(f"[red]error:[/] {escape(str(exc))}")
-        raise typer.Exit(2) from None
+    except (SweepError, ValueError) as exc:  # RunMismatchError: a cell directory holds other settings
+        fail(err, str(exc), EXIT_USAGE)
     except KeyboardInterrupt:
         again = [a for a in sys.argv[1:] if a != "--resume"]
+        saved = failure_report(out / row["cell_dir"] for row in read_index(out)).total
         err.print(
-            f"\n[yellow]interrupted[/]: finished dialogues are saved in {escape(str(out))}/cells. Resume with:\n"
-            f"  simsocial {escape(shlex.join(again))} --resume"
+            f"\n[yellow]interrupted[/]: {saved} finished dialogue(s) are saved in {escape(str(out))}/cells "
+            f"(plus any in checkpoint shards). Resume with:\n  simsocial {escape(shlex.join(again))} --resume"
         )
-        raise typer.Exit(130) from None
+        raise typer.Exit(EXIT_INTERRUPTED) from None
     finally:
         signal.signal(signal.SIGTERM, previous)
-    console.print(cells_table(out))
+    rows = read_index(out)
+    console.print(outcomes_table(out, rows, human_donations()))
     usage = result.stats
     console.print(
         f"{usage.calls} LLM calls ({usage.cache_hits} from cache), {usage.completion_tokens} completion tokens, "
@@ -117,22 +144,17 @@ def batch(
     for cell_id, message in result.errors.items():
         err.print(f"[red]cell {escape(cell_id)} failed:[/] {escape(message)}")
     console.print(f"sweep: [bold]{escape(str(out))}[/] (sweep.parquet, cells/)")
-    if not result.ok:
-        err.print("some cells failed; fix the cause and run the same command with --resume")
-        raise typer.Exit(1)
+    failures = failure_report(out / row["cell_dir"] for row in rows)
+    if not result.ok or failures.failed:
+        failed_cells = sum(1 for s in result.status.values() if s != "done")
+        everything = failed_cells == len(result.status) or (failures.total and failures.failed == failures.total)
+        if failed_cells:
+            err.print(f"[red]{failed_cells} of {len(result.status)} cell(s) failed[/]; fix the cause and run the "
+                      "same command with --resume", soft_wrap=True)  # fmt: skip
+        for line in failures.lines():
+            err.print(f"[red]{escape(line)}[/]", soft_wrap=True)
+        raise typer.Exit(EXIT_ALL_FAILED if everything else EXIT_SOME_FAILED)
     console.print(f"compare with the human study: simsocial compare {escape(str(out))}")
-
-
-def cells_table(out: Path) -> Table:
-    table = Table(title="cells", show_lines=False)
-    for header in ("cell", "condition", "endpoint", "seed", "dialogues", "status"):
-        table.add_column(header, justify="right" if header in ("seed", "dialogues") else "left")
-    for row in read_index(out):
-        table.add_row(
-            escape(row["cell_id"]), escape(row["condition"]), escape(row["model"]), str(row["seed"]),
-            f"{row['dialogues_done']}/{row['dialogues']}", row["status"],
-        )  # fmt: skip
-    return table
 
 
 def register(app: typer.Typer) -> None:

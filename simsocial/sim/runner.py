@@ -30,7 +30,7 @@ from simsocial.sim.dialogue import Condition, DialogueRows, DialogueSpec
 from simsocial.sim.fingerprint import check_run_dir, settings_fingerprint
 from simsocial.sim.knobs import condition_record
 from simsocial.sim.model import PersuasionModel, dialogue_specs
-from simsocial.sim.progress import RunProgress
+from simsocial.sim.progress import RunProgress, expected_calls
 from simsocial.sim.resume import completed_result, reopen_completed, tidy_completed
 from simsocial.sim.runtime import LLMRuntime
 from simsocial.sim.scenario import Scenario
@@ -142,7 +142,16 @@ def run_simulation(
     execute = executor or LocalExecutor()
     try:
         try:
-            with RunProgress(len(all_specs), len(done), stats, enabled=show_progress and on_progress is None) as bar:
+            per_dialogue, turns_each = expected_calls(conditions, scenario.turns.max_turns)  # live turns and ETA
+            with RunProgress(
+                len(all_specs),
+                len(done),
+                stats,
+                enabled=show_progress and on_progress is None,
+                calls_per_dialogue=per_dialogue,
+                turns_per_dialogue=turns_each,
+                max_active=max_active,
+            ) as bar:
                 execute(ExecutionJob(scenario, conditions, todo, seed, run_id, runtime, max_active,
                                      emit=writer.add_rows, progress=on_progress or bar.advance))  # fmt: skip
         except KeyboardInterrupt:
