@@ -113,7 +113,7 @@ def batch(
         structured_output=str(structured_output),  # type: ignore[arg-type]  # a declared choice
     )
     if not resume:
-        ensure_writable_dir(out)
+        ensure_writable_dir(out, keep=False)
     # SIGTERM (a scheduler stopping the job) takes the same clean path as Ctrl-C.
     previous = signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from typing import Annotated
 
 import typer
@@ -44,5 +46,29 @@ def _register_commands() -> None:
 
 _register_commands()
 
+
+def cli() -> None:
+    """The console entry point: ``app`` with one clear line instead of a traceback for unexpected errors.
+
+    ``SIMSOCIAL_DEBUG=1`` shows the traceback.  Output a failing ``compare`` had begun is removed first.
+    """
+    from simsocial.cli.compare_checks import undo_partial_output
+    from simsocial.llm.errors import redact
+
+    try:
+        app()
+    except Exception as exc:  # noqa: BLE001 - the last line of defence; SIMSOCIAL_DEBUG re-raises
+        undo_partial_output()
+        if os.environ.get("SIMSOCIAL_DEBUG"):
+            raise
+        if isinstance(exc, OSError) and exc.strerror:
+            detail = f"{exc.strerror.lower()}: {exc.filename}" if exc.filename else exc.strerror.lower()
+        else:
+            detail = f"{type(exc).__name__}: {exc}"
+        print(f"error: {redact(detail)}", file=sys.stderr)
+        print("(unexpected; SIMSOCIAL_DEBUG=1 shows the traceback — please report it)", file=sys.stderr)
+        sys.exit(1)
+
+
 if __name__ == "__main__":
-    app()
+    cli()

@@ -8,7 +8,6 @@ an error that names the flag; ranges are declared on the numbers for the same re
 from __future__ import annotations
 
 import errno
-import os
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, get_args
@@ -124,8 +123,11 @@ def llm_settings(
     )
 
 
-def ensure_writable_dir(path: Path, flag_name: str = "--out") -> None:
-    """Create ``path`` (and parents) or raise ``typer.BadParameter`` naming the flag; leaves nothing behind."""
+def ensure_writable_dir(path: Path, flag_name: str = "--out", *, keep: bool = True) -> None:
+    """Create ``path`` (and parents) or raise ``typer.BadParameter`` naming the flag, leaving nothing behind.
+
+    ``keep=False`` only checks: directories it had to create are removed again.
+    """
     created: list[Path] = []
     target = path.absolute()
     try:
@@ -139,11 +141,12 @@ def ensure_writable_dir(path: Path, flag_name: str = "--out") -> None:
         probe = target / ".simsocial-write-test"
         probe.write_text("")
         probe.unlink()
+        if not keep:
+            for made in reversed(created):
+                made.rmdir()
     except OSError as exc:
         for made in reversed(created):
             made.rmdir()
         reason = exc.strerror or str(exc)
         where = f" ({exc.filename})" if exc.filename and str(exc.filename) != str(path) else ""
         raise typer.BadParameter(f"cannot write to {path}: {reason.lower()}{where}", param_hint=flag_name) from None
-    if not os.access(target, os.W_OK):  # pragma: no cover - root passes the probe anyway
-        raise typer.BadParameter(f"cannot write to {path}", param_hint=flag_name)

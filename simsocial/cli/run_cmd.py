@@ -42,7 +42,7 @@ from simsocial.llm.factory import DEFAULT_CACHE_PATH
 from simsocial.sim import ScenarioError, load_scenario, parse_condition, run_simulation, scenario_condition
 from simsocial.sim.fingerprint import RunMismatchError, check_run_dir, settings_fingerprint
 from simsocial.sim.knobs import apply_knobs
-from simsocial.sim.resume import dialogues_on_disk
+from simsocial.sim.resume import dialogues_on_disk, discard_unstarted
 
 # Wide enough for the summary table when output is piped (rich assumes 80 columns off a terminal).
 console = Console(width=None if Console().is_terminal else 140)
@@ -98,6 +98,7 @@ def run(
         fail(err, str(exc))
     settings = llm_settings(base_url, model, gguf, concurrency, cache, no_cache, structured_output)
     out = out or Path("outputs") / f"{spec.name}-{datetime.now():%Y%m%d-%H%M%S}"
+    fresh = not out.exists() or not any(out.iterdir())
     ensure_writable_dir(out)
     total = dialogues * len(conditions)
     try:
@@ -120,7 +121,8 @@ def run(
                   f"{escape(str(out))}; run the same command again to resume.")  # fmt: skip
         raise typer.Exit(EXIT_INTERRUPTED) from None
     except LLMError as exc:
-        fail(err, f"{exc}\nnothing was simulated; {escape(str(out))} keeps what was there.", EXIT_ERROR)
+        kept = "was removed" if fresh and discard_unstarted(out) else "keeps what it held"
+        fail(err, f"{exc}\nno dialogue was simulated; {out} {kept}.", EXIT_ERROR)
     except OSError as exc:
         fail(err, f"cannot write the run directory {out}: {exc.strerror or exc}", EXIT_ERROR)
     if result.manifest.get("already_complete"):

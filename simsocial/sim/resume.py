@@ -76,3 +76,18 @@ def tidy_completed(out_dir: str | Path) -> None:
     out_dir = Path(out_dir)
     shutil.rmtree(out_dir / SHARD_DIR, ignore_errors=True)
     (out_dir / PROGRESS_FILE).unlink(missing_ok=True)
+
+
+def discard_unstarted(out_dir: str | Path) -> bool:
+    """Remove a run directory that holds no dialogue yet (only its fingerprint); True if removed.
+
+    A run that fails before its first dialogue (the endpoint is unusable) leaves nothing behind.
+    """
+    out_dir = Path(out_dir)
+    if not out_dir.is_dir() or dialogues_on_disk(out_dir):
+        return False
+    leftovers = {"fingerprint.json", PROGRESS_FILE, SHARD_DIR}
+    if any(p.name not in leftovers for p in out_dir.iterdir()):
+        return False
+    shutil.rmtree(out_dir)
+    return True
