@@ -53,3 +53,21 @@ def test_bad_input_is_one_clear_error(tmp_path: Path, argv: list, names: str) ->
     assert names in result.output
     assert len(result.output.strip().splitlines()) <= 8  # a short message (usage errors come framed by typer)
     assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before  # nothing written
+
+
+@pytest.mark.parametrize("command", ["run", "batch", "compare", "human", "serve-local"])
+def test_help_shows_defaults_and_no_bool_values(tmp_path: Path, command: str) -> None:
+    result = simsocial(command, "--help", cwd=tmp_path)
+    assert result.code == 0
+    assert "<bool>" not in result.stdout
+    if command == "run":
+        text = " ".join(result.stdout.split())
+        for default in ("[default: the scenario's max_turns]", "else 0.7]", "else 5]", "[default: auto]"):
+            assert default in text.replace("│ ", "")
+
+
+def test_version(tmp_path: Path) -> None:
+    from simsocial import __version__
+
+    result = simsocial("--version", cwd=tmp_path)
+    assert (result.code, result.stdout.strip()) == (0, f"simsocial {__version__}")

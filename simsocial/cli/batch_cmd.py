@@ -54,7 +54,7 @@ def batch(
         str | None,
         typer.Option(
             "--address",
-            help="With --executor ray: the cluster to join ('auto', 'ray://head:10001'); default: a local one.",
+            help="With --executor ray: the cluster to join ('auto', 'ray://head:10001'); \\[default: a local one]",
             envvar="RAY_ADDRESS",
         ),
     ] = None,  # fmt: skip
@@ -64,7 +64,7 @@ def batch(
     dialogues: Annotated[
         int | None,
         typer.Option(
-            "--dialogues", "-n", min=1, help="Dialogues per cell [default: the sweep file's]", show_default=False
+            "--dialogues", "-n", min=1, help="Dialogues per cell \\[default: the sweep file's]", show_default=False
         ),
     ] = None,  # fmt: skip
     turns: Turns = None,
@@ -82,7 +82,7 @@ def batch(
         typer.Option(
             "--shard-size",
             min=1,
-            help="Dialogues per checkpoint shard [default: the sweep file's, 64]",
+            help="Dialogues per checkpoint shard \\[default: the sweep file's, 64]",
             show_default=False,
         ),
     ] = None,

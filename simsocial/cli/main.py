@@ -7,10 +7,31 @@ import sys
 from typing import Annotated
 
 import typer
+from typer.core import TyperCommand, TyperGroup
 
 from simsocial import __version__
 
+
+class _NoBoolMetavar:
+    """``--help`` takes no value, so help shows none (Typer would print ``<bool>``)."""
+
+    def get_help_option(self, ctx):  # type: ignore[no-untyped-def]  # Typer's vendored click types
+        option = super().get_help_option(ctx)  # type: ignore[misc]
+        if option is not None:
+            option.metavar = ""
+        return option
+
+
+class _Group(_NoBoolMetavar, TyperGroup):
+    pass
+
+
+class _Command(_NoBoolMetavar, TyperCommand):
+    pass
+
+
 app = typer.Typer(
+    cls=_Group,
     name="simsocial",
     help="Social dialogue simulation: Mesa agents that sample every choice from LLM-verbalized distributions.",
     no_args_is_help=True,
@@ -42,6 +63,9 @@ def _register_commands() -> None:
 
     for module in (serve_cmd, run_cmd, batch_cmd, analysis_cmds):
         module.register(app)
+    for command in app.registered_commands:
+        if command.cls in (None, TyperCommand):
+            command.cls = _Command
 
 
 _register_commands()

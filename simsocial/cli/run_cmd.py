@@ -60,7 +60,7 @@ def run(
             "-m",
             help="Method for every role (direct, sequence, multi_turn, vs_standard, "
             "vs_cot, vs_multi) or per role: 'persuader=direct,persuadee=vs_standard'. Repeat to compare "
-            "conditions in one run. [default: the scenario's methods]",
+            "conditions in one run. \\[default: the scenario's methods]",
             show_default=False,
         ),
     ] = None,
@@ -71,7 +71,7 @@ def run(
     seed: Annotated[int, typer.Option(help="Run seed: same seed + cache = identical results.")] = 0,
     out: Annotated[
         Path | None,
-        typer.Option(help="Run directory [default: outputs/<scenario>-<time>]", show_default=False),
+        typer.Option(help="Run directory \\[default: outputs/<scenario>-<time>]", show_default=False),
     ] = None,
     base_url: BaseUrl = None,
     model: ModelName = None,
