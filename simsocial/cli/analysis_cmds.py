@@ -162,7 +162,7 @@ def compare(
     ] = None,
     embed_model: Annotated[str | None, typer.Option(help="Embedding model name at --embed-base-url.")] = None,
 ) -> None:
-    from simsocial.cli.compare_checks import check_compare_inputs, mark_small_n, sample_size_warnings, track_output
+    from simsocial.cli.compare_checks import annotate_display, check_compare_inputs, sample_size_warnings, track_output
     from simsocial.metrics import language
     from simsocial.report import html as html_report
     from simsocial.report import plots
@@ -208,7 +208,7 @@ def compare(
         from rich.table import Table
 
         # Transposed — figures as rows, one column per source — so it fits a terminal.
-        shown = mark_small_n(display_table(comparison.table, comparison.human))
+        shown = annotate_display(display_table(comparison.table, comparison.human))
         one_run = len({m.run for m in comparison.methods}) == 1
         table = Table(title="Simulated vs human (PersuasionForGood)")
         table.add_column("figure", style="bold")

@@ -5,8 +5,7 @@
 * :func:`track_output` remembers which files ``--out`` held; :func:`undo_partial_output` (called by the
   CLI's top-level error handler) removes what an interrupted comparison wrote, so a failure leaves
   nothing half-written.
-* :func:`sample_size_warnings` names the columns whose n is 0 or below :data:`SMALL_N`, where intervals
-  are wide and KS / Fisher p-values say little; :func:`mark_small_n` flags them in the displayed table.
+* the small-n warnings and table notes live in :mod:`simsocial.report.caveats` (the report shows them too).
 """
 
 from __future__ import annotations
@@ -15,12 +14,12 @@ import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
-import pandas as pd
 import typer
 
 from simsocial.cli.options import ensure_writable_dir
+from simsocial.report.caveats import annotate_display, sample_size_warnings
 
-SMALL_N = 30
+__all__ = ["annotate_display", "check_compare_inputs", "sample_size_warnings", "track_output", "undo_partial_output"]
 
 _tracked: list[tuple[Path, set[Path], bool]] = []  # (out dir, files before, whether we created it)
 
@@ -61,37 +60,3 @@ def undo_partial_output() -> list[Path]:
                 removed.append(path)
     _tracked.clear()
     return removed
-
-
-def sample_size_warnings(table: pd.DataFrame) -> list[str]:
-    """One warning per run × method with no donations, or fewer than :data:`SMALL_N`."""
-    warnings = []
-    for _, row in table.iterrows():
-        n = int(row.get("n_donations") or 0)
-        name = f"{row['run']} · {row['method']}"
-        if n == 0:
-            failed = int(row.get("n_failed") or 0)
-            why = f" ({failed} dialogue(s) failed)" if failed else ""
-            warnings.append(f"{name}: n = 0, no donations to compare{why}; every figure of this column is empty.")
-        elif n < SMALL_N:
-            warnings.append(f"{name}: n = {n} < {SMALL_N}; intervals are wide and KS / Fisher p-values mean little.")
-    return warnings
-
-
-def mark_small_n(shown: pd.DataFrame) -> pd.DataFrame:
-    """The displayed table with ``n`` flagged (``5 (small n)``, ``0 (none)``); the human row untouched."""
-    if "n" not in shown.columns:
-        return shown
-    shown = shown.copy()
-
-    def flag(value: object, run: object) -> object:
-        try:
-            n = int(str(value))
-        except ValueError:
-            return value
-        if run == "human":
-            return value
-        return f"{n} (none)" if n == 0 else f"{n} (small n)" if n < SMALL_N else value
-
-    shown["n"] = [flag(v, r) for v, r in zip(shown["n"], shown["run"], strict=True)]
-    return shown
