@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -134,3 +135,35 @@ def test_some_failed_dialogues_exit_3(tmp_path: Path) -> None:
     assert "HTTP 400" in result.stderr.strip().splitlines()[-1]
     statuses = pd.read_parquet(tmp_path / "some" / "dialogues.parquet")["status"]
     assert sorted(statuses) == ["failed", "ok"]
+
+
+def test_ctrl_c_says_how_many_were_saved_and_the_rerun_resumes(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from cli_helpers import REPO
+
+    with FaultServer(schema_answers=True, ok_delay_s=0.05) as fake:
+        args = run_args(fake.base_url, "run", "-c", "1", "--structured-output", "json_schema", n=40, turns=2)
+        env = {**os.environ, "PYTHONPATH": str(REPO)}
+        proc = subprocess.Popen([sys.executable, "-m", "simsocial.cli.main", *map(str, args)], cwd=tmp_path, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+        deadline = time.monotonic() + 120
+        while len(fake.requests) < 16 and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)  # a few dialogues (5 calls each, one at a time) have finished
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=60)
+        assert proc.returncode == 130, stderr
+        assert "Traceback" not in stderr
+        match = re.search(r"interrupted: (\d+) of 40 dialogue\(s\) saved in run", stderr)
+        assert match, stderr
+        saved = int(match.group(1))
+
+        again = simsocial(*run_args(fake.base_url, "run", "-c", "1", "--structured-output", "json_schema", n=40),
+                          cwd=tmp_path, timeout=300)  # fmt: skip
+    assert again.code == 0, again.output
+    assert f"resuming run: {saved} of 40 dialogue(s) already done" in again.stderr
+    assert len(pd.read_parquet(tmp_path / "run" / "dialogues.parquet")) == 40

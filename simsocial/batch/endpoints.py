@@ -51,7 +51,7 @@ class EndpointPool:
 
     def embedded_server(self) -> EmbeddedServer:
         if self._server is None:
-            self._server = EmbeddedServer(gguf=self.gguf).start()
+            self._server = EmbeddedServer(gguf=self.gguf, log_path=self.base.server_log).start()
         return self._server
 
     def runtime_for(self, endpoint: Endpoint) -> LLMRuntime:

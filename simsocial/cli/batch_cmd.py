@@ -111,6 +111,7 @@ def batch(
         cache_path=None if no_cache else cache,
         cache_mode="off" if no_cache else "readwrite",
         structured_output=str(structured_output),  # type: ignore[arg-type]  # a declared choice
+        server_log=out.absolute() / "llama-server.log",  # one log per sweep, in the sweep directory
     )
     if not resume:
         ensure_writable_dir(out, keep=False)

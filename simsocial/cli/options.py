@@ -108,8 +108,13 @@ def llm_settings(
     cache: Path | None = DEFAULT_CACHE_PATH,
     no_cache: bool = False,
     structured_output: str = "auto",
+    server_log: Path | None = None,
 ) -> LLMSettings:
-    """Settings from CLI options, with a clear error for incomplete endpoint options."""
+    """Settings from CLI options, with a clear error for incomplete endpoint options.
+
+    ``server_log`` is where the embedded server (if one is started) writes its log: the run directory,
+    so logs do not pile up in the temp dir, one file per run.
+    """
     if base_url and not model:
         raise typer.BadParameter("--model is required with --base-url", param_hint="--model")
     return LLMSettings(
@@ -120,6 +125,7 @@ def llm_settings(
         cache_path=None if no_cache else cache,
         cache_mode="off" if no_cache else "readwrite",
         structured_output=str(structured_output),  # type: ignore[arg-type]  # a declared choice
+        server_log=server_log,
     )
 
 

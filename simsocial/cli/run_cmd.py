@@ -44,9 +44,10 @@ from simsocial.sim.fingerprint import RunMismatchError, check_run_dir, settings_
 from simsocial.sim.knobs import apply_knobs
 from simsocial.sim.resume import dialogues_on_disk, discard_unstarted
 
+SERVER_LOG = "llama-server.log"  # the embedded server's log, kept with the run it served
 # Wide enough for the summary table when output is piped (rich assumes 80 columns off a terminal).
 console = Console(width=None if Console().is_terminal else 140)
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # messages stay on one line, greppable in logs
 
 
 def run(
@@ -96,8 +97,9 @@ def run(
         conditions = [apply_knobs(c, **knobs) for c in base]  # the scenario's own methods get the knobs too
     except (ScenarioError, ValueError, FileNotFoundError) as exc:
         fail(err, str(exc))
-    settings = llm_settings(base_url, model, gguf, concurrency, cache, no_cache, structured_output)
     out = out or Path("outputs") / f"{spec.name}-{datetime.now():%Y%m%d-%H%M%S}"
+    settings = llm_settings(base_url, model, gguf, concurrency, cache, no_cache, structured_output,
+                            server_log=out.absolute() / SERVER_LOG)  # fmt: skip
     fresh = not out.exists() or not any(out.iterdir())
     ensure_writable_dir(out)
     total = dialogues * len(conditions)

@@ -42,6 +42,7 @@ class LLMSettings(BaseModel):
     cache_path: Path | None = DEFAULT_CACHE_PATH
     cache_mode: CacheMode = "readwrite"
     model_id: str | None = Field(None, description="cache identity of the model (default: derived)")
+    server_log: Path | None = Field(None, description="embedded server's log file (default: one in the temp dir)")
 
     def resolved_model_id(self, model: str) -> str:
         if self.model_id:
@@ -83,7 +84,7 @@ async def open_llm(settings: LLMSettings, stats: CallStats | None = None) -> Asy
     info: dict[str, Any] = {}
     try:
         if base_url is None:
-            server = EmbeddedServer(gguf=settings.gguf)
+            server = EmbeddedServer(gguf=settings.gguf, log_path=settings.server_log)
             # Started from this (long-lived) thread on purpose: the kernel's parent-death signal that keeps
             # the server from outliving us is tied to the thread that forked it, so a worker thread of
             # asyncio.to_thread that exits would take the server down with it.

@@ -49,7 +49,7 @@ def _figure(width: float, height: float) -> Figure:
 
 
 def _grid(n: int, ncols: int = 3, panel: tuple[float, float] = (4.2, 3.0)) -> tuple[Figure, list]:
-    cols = min(n, ncols)
+    cols = 2 if n == 4 else min(n, ncols)  # four panels read best as a square
     rows = math.ceil(n / cols)
     fig = _figure(panel[0] * cols, panel[1] * rows)
     axes = fig.subplots(rows, cols, squeeze=False).ravel().tolist()
@@ -201,7 +201,8 @@ def mind_change_bars(comparison: Comparison) -> Figure:
     ax.set_ylim(0, 1.05)
     ax.set_xlabel("")
     ax.set_ylabel("share of dialogues")
-    fig.legend(*ax.get_legend_handles_labels(), fontsize=8, loc="outside right upper")
+    handles, names = ax.get_legend_handles_labels()
+    fig.legend(handles, names, fontsize=8, loc="outside lower center", ncols=min(3, len(names)))  # under the bars
     if ax.get_legend():
         ax.get_legend().remove()
     fig.suptitle(
@@ -238,7 +239,8 @@ def strategy_bars(comparison: Comparison) -> Figure:
     handles, names = ax.get_legend_handles_labels()
     if ax.get_legend():
         ax.get_legend().remove()
-    fig.legend(handles, names, fontsize=8, loc="outside right upper")  # beside the axes: never over a bar
+    # Below the axes: never over a bar, never under the title.
+    fig.legend(handles, names, fontsize=8, loc="outside lower center", ncols=min(3, len(names)))
     fig.suptitle("Persuader strategies (Jensen–Shannon distance to human, base 2)", fontsize=10)
     return fig
 

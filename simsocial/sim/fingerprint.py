@@ -176,7 +176,15 @@ def _suggest(out_dir: Path) -> str:
 def settings_fingerprint(
     scenario: Scenario, conditions: Sequence[Condition], seed: int, settings: LLMSettings
 ) -> dict[str, Any]:
-    """:func:`run_fingerprint` of a run with these LLM settings."""
+    """:func:`run_fingerprint` of a run with these LLM settings.
+
+    An embedded server reached through its URL (a batch starts one and passes its ``base_url``) is named
+    by its ``model_id`` (``embedded:<gguf>``): its port changes every start, its answers do not.
+    """
+    if settings.model_id and settings.model_id.startswith("embedded:"):
+        return run_fingerprint(scenario, conditions, seed, endpoint=None, model=None,
+                               gguf=settings.model_id.removeprefix("embedded:"),
+                               structured_output=settings.structured_output)  # fmt: skip
     return run_fingerprint(
         scenario, conditions, seed, endpoint=settings.base_url, model=settings.model,
         gguf=settings.gguf.name if settings.gguf else None, structured_output=settings.structured_output,
