@@ -94,3 +94,15 @@ def test_short_labels_add_only_what_differs_and_never_collide(tmp_path: Path) ->
     assert labels == ["direct · gpt · seed 0", "direct · llama · seed 0", "direct · llama · seed 1 (c-3)",
                       "direct · llama · seed 1 (d-4)"]  # fmt: skip
     assert short_labels(columns[:1], runs[:1]) == ["direct"]
+
+
+def test_batch_on_a_dead_endpoint_exits_4_naming_endpoint_and_cause(tmp_path: Path) -> None:
+    (tmp_path / "dead.yaml").write_text(
+        f"name: dead\nscenario: {SCENARIO}\nmethods: [direct]\n"
+        "endpoints:\n  - {base_url: 'http://127.0.0.1:9/v1', model: fake}\ndialogues: 1\nturns: 1\n"
+    )
+    result = simsocial("batch", "dead.yaml", "--out", "out", "--no-cache", "-q", cwd=tmp_path)
+    assert result.code == 4, result.output
+    assert "Traceback" not in result.output
+    assert "connection refused at http://127.0.0.1:9/v1 after" in result.stderr.strip().splitlines()[-1]
+    assert "compare with the human study" not in result.stdout

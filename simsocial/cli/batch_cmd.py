@@ -5,6 +5,7 @@ from __future__ import annotations
 import shlex
 import signal
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Annotated
 
@@ -27,8 +28,17 @@ from simsocial.cli.options import (
     ensure_writable_dir,
     flag,
 )
-from simsocial.cli.outcome import EXIT_ALL_FAILED, EXIT_INTERRUPTED, EXIT_SOME_FAILED, EXIT_USAGE, fail, failure_report
+from simsocial.cli.outcome import (
+    EXIT_ALL_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_SOME_FAILED,
+    EXIT_USAGE,
+    fail,
+    failure_report,
+    plain_failure,
+)
 from simsocial.llm.factory import DEFAULT_CACHE_PATH, LLMSettings
+from simsocial.sim.resume import dialogues_on_disk
 
 console = Console(width=None if Console().is_terminal else 160)
 err = Console(stderr=True, soft_wrap=True)  # messages stay on one line, greppable in logs
@@ -127,10 +137,12 @@ def batch(
         fail(err, str(exc), EXIT_USAGE)
     except KeyboardInterrupt:
         again = [a for a in sys.argv[1:] if a != "--resume"]
-        saved = failure_report(out / row["cell_dir"] for row in read_index(out)).total
+        rows = read_index(out)
+        saved = sum(dialogues_on_disk(out / row["cell_dir"]) for row in rows)
+        total = sum(int(row["dialogues"]) for row in rows)
         err.print(
-            f"\n[yellow]interrupted[/]: {saved} finished dialogue(s) are saved in {escape(str(out))}/cells "
-            f"(plus any in checkpoint shards). Resume with:\n  simsocial {escape(shlex.join(again))} --resume"
+            f"\n[yellow]interrupted[/]: {saved} of {total} dialogue(s) are saved in {escape(str(out))}/cells. "
+            f"Resume with:\n  simsocial {escape(shlex.join(again))} --resume"
         )
         raise typer.Exit(EXIT_INTERRUPTED) from None
     finally:
@@ -142,8 +154,6 @@ def batch(
         f"{usage.calls} LLM calls ({usage.cache_hits} from cache), {usage.completion_tokens} completion tokens, "
         f"{usage.retries} retries, {usage.failures} failed calls"
     )
-    for cell_id, message in result.errors.items():
-        err.print(f"[red]cell {escape(cell_id)} failed:[/] {escape(message)}")
     console.print(f"sweep: [bold]{escape(str(out))}[/] (sweep.parquet, cells/)")
     failures = failure_report(out / row["cell_dir"] for row in rows)
     if not result.ok or failures.failed:
@@ -154,6 +164,9 @@ def batch(
                       "same command with --resume", soft_wrap=True)  # fmt: skip
         for line in failures.lines():
             err.print(f"[red]{escape(line)}[/]", soft_wrap=True)
+        causes = Counter(plain_failure(message) for message in result.errors.values())
+        for cause, n in causes.most_common():  # last: why whole cells failed, naming the endpoint
+            err.print(f"[red]  {n} cell(s): {escape(cause)}[/]", soft_wrap=True)
         raise typer.Exit(EXIT_ALL_FAILED if everything else EXIT_SOME_FAILED)
     console.print(f"compare with the human study: simsocial compare {escape(str(out))}")
 
