@@ -96,13 +96,26 @@ def test_short_labels_add_only_what_differs_and_never_collide(tmp_path: Path) ->
     assert short_labels(columns[:1], runs[:1]) == ["direct"]
 
 
-def test_batch_on_a_dead_endpoint_exits_4_naming_endpoint_and_cause(tmp_path: Path) -> None:
+def test_batch_on_a_dead_endpoint_is_one_clear_error(tmp_path: Path) -> None:
     (tmp_path / "dead.yaml").write_text(
         f"name: dead\nscenario: {SCENARIO}\nmethods: [direct]\n"
         "endpoints:\n  - {base_url: 'http://127.0.0.1:9/v1', model: fake}\ndialogues: 1\nturns: 1\n"
     )
     result = simsocial("batch", "dead.yaml", "--out", "out", "--no-cache", "-q", cwd=tmp_path)
-    assert result.code == 4, result.output
+    assert result.code == 1, result.output
     assert "Traceback" not in result.output
-    assert "connection refused at http://127.0.0.1:9/v1 after" in result.stderr.strip().splitlines()[-1]
+    assert "http://127.0.0.1:9/v1" in result.stderr
+    assert "0 of 1 dialogue(s) are saved" in result.stderr.strip().splitlines()[-1]
     assert "compare with the human study" not in result.stdout
+
+
+def test_batch_with_failed_dialogues_exits_4(tmp_path: Path) -> None:
+    with FaultServer(["ok", "400"], schema_answers=True) as fake:
+        (tmp_path / "one.yaml").write_text(
+            f"name: one\nscenario: {SCENARIO}\nmethods: [direct]\n"
+            f"endpoints:\n  - {{base_url: '{fake.base_url}', model: fake, structured_output: json_schema}}\n"
+            "dialogues: 1\nturns: 1\n"
+        )
+        result = simsocial("batch", "one.yaml", "--out", "out", "--no-cache", "-q", cwd=tmp_path)
+    assert result.code == 4, result.output
+    assert f"HTTP 400 rejected at {fake.base_url} after 1 attempt" in result.stderr.strip().splitlines()[-1]

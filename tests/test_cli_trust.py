@@ -18,6 +18,8 @@ import pytest
 from cli_helpers import run_args, simsocial
 from fault_server import FaultServer
 
+from simsocial.llm.preflight import PREFLIGHT_REQUEST
+
 
 @pytest.fixture
 def server() -> Iterator[FaultServer]:
@@ -92,7 +94,8 @@ def test_knobs_apply_to_the_scenario_methods_and_run_json_lists_used_knobs(serve
     assert persuadee["k"] == 3
     assert persuadee["selection"] == "uniform"
     assert persuadee["temperature"] == 0.3
-    sent = [r.body for r in server.requests]
+    preflight = PREFLIGHT_REQUEST.messages[0]["content"]
+    sent = [r.body for r in server.requests if r.body["messages"][-1]["content"] != preflight]
     assert {b["temperature"] for b in sent} == {0.3}
 
     direct = simsocial(*run_args(server.base_url, "direct", "--method", "direct", "--k", "3"), cwd=tmp_path)
@@ -114,18 +117,30 @@ def test_bad_knob_values_are_refused_up_front_naming_the_flag(tmp_path: Path, fl
     assert not (tmp_path / "out").exists()
 
 
-def test_a_dead_endpoint_exits_4_naming_endpoint_and_cause(tmp_path: Path) -> None:
+def test_a_dead_endpoint_is_one_clear_error_and_leaves_nothing(tmp_path: Path) -> None:
     result = simsocial(*run_args("http://127.0.0.1:9/v1", "dead", n=1, turns=1), cwd=tmp_path)
+    assert result.code == 1, result.output
+    assert "Traceback" not in result.output
+    assert "http://127.0.0.1:9/v1" in result.stderr  # the pre-flight call names the endpoint...
+    assert "no dialogue was simulated; dead was removed." in result.stderr
+    assert not (tmp_path / "dead").exists()  # ...before anything is written
+    assert "compare" not in result.stdout
+
+
+def test_all_failed_dialogues_exit_4_naming_endpoint_and_cause(tmp_path: Path) -> None:
+    with FaultServer(["ok", "400"], schema_answers=True) as fake:  # pre-flight passes; then a refused call
+        args = run_args(fake.base_url, "all", "--structured-output", "json_schema", n=1, turns=1)
+        result = simsocial(*args, cwd=tmp_path)
     assert result.code == 4, result.output
     last = result.stderr.strip().splitlines()[-2:]
     assert "1 of 1 dialogue(s) failed (all)" in last[0]
-    assert "connection refused at http://127.0.0.1:9/v1 after" in last[1]
+    assert f"HTTP 400 rejected at {fake.base_url} after 1 attempt" in last[1]
     assert "compare" not in result.stdout
-    assert pd.read_parquet(tmp_path / "dead" / "dialogues.parquet")["status"].tolist() == ["failed"]
+    assert pd.read_parquet(tmp_path / "all" / "dialogues.parquet")["status"].tolist() == ["failed"]
 
 
 def test_some_failed_dialogues_exit_3(tmp_path: Path) -> None:
-    with FaultServer(["400"], schema_answers=True) as fake:  # the first call is refused, not retried
+    with FaultServer(["ok", "400"], schema_answers=True) as fake:  # pre-flight, then one refused call
         result = simsocial(
             *run_args(fake.base_url, "some", "-c", "1", "--structured-output", "json_schema", n=2, turns=1),
             cwd=tmp_path,

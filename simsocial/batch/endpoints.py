@@ -11,14 +11,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from simsocial.batch.sweep import Endpoint
-from simsocial.llm.embedded import EmbeddedServer
+from simsocial.llm.embedded import DEFAULT_PARALLEL, EmbeddedServer
 from simsocial.llm.factory import LLMSettings
 from simsocial.llm.stats import CallStats
 from simsocial.sim.runtime import LLMRuntime
 
 # llama-cpp-python's server answers one request at a time; two in flight keep it busy without letting
 # queued requests wait long enough to hit the client timeout.
-EMBEDDED_MAX_IN_FLIGHT = 2
+EMBEDDED_MAX_IN_FLIGHT = DEFAULT_PARALLEL  # one call per llama-server slot
 
 
 class EndpointPool:

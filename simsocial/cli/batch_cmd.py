@@ -30,6 +30,7 @@ from simsocial.cli.options import (
 )
 from simsocial.cli.outcome import (
     EXIT_ALL_FAILED,
+    EXIT_ERROR,
     EXIT_INTERRUPTED,
     EXIT_SOME_FAILED,
     EXIT_USAGE,
@@ -37,6 +38,7 @@ from simsocial.cli.outcome import (
     failure_report,
     plain_failure,
 )
+from simsocial.llm.errors import FatalLLMError
 from simsocial.llm.factory import DEFAULT_CACHE_PATH, LLMSettings
 from simsocial.sim.resume import dialogues_on_disk
 
@@ -135,6 +137,12 @@ def batch(
         )  # fmt: skip
     except (SweepError, ValueError) as exc:  # RunMismatchError: a cell directory holds other settings
         fail(err, str(exc), EXIT_USAGE)
+    except FatalLLMError as exc:  # the pre-flight call refused an endpoint, or the embedded server died
+        rows = read_index(out)
+        saved = sum(dialogues_on_disk(out / row["cell_dir"]) for row in rows)
+        total = sum(int(row["dialogues"]) for row in rows)
+        fail(err, f"{exc}\n{saved} of {total} dialogue(s) are saved in {out}; fix the cause and run the same "
+             "command with --resume.", EXIT_ERROR)  # fmt: skip
     except KeyboardInterrupt:
         again = [a for a in sys.argv[1:] if a != "--resume"]
         rows = read_index(out)

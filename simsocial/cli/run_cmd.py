@@ -37,8 +37,9 @@ from simsocial.cli.options import (
     llm_settings,
 )
 from simsocial.cli.outcome import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE, fail, failure_report
-from simsocial.llm.errors import LLMError
+from simsocial.llm.errors import FatalLLMError, LLMError
 from simsocial.llm.factory import DEFAULT_CACHE_PATH
+from simsocial.report.transcript import render_transcript
 from simsocial.sim import ScenarioError, load_scenario, parse_condition, run_simulation, scenario_condition
 from simsocial.sim.fingerprint import RunMismatchError, check_run_dir, settings_fingerprint
 from simsocial.sim.knobs import apply_knobs
@@ -82,6 +83,10 @@ def run(
     no_cache: NoCache = False,
     structured_output: Structured = StructuredOutput.auto,
     quiet: Quiet = False,
+    show_transcript: Annotated[
+        bool,
+        typer.Option("--transcript/--no-transcript", help="Print one sampled dialogue after the table.", metavar=""),
+    ] = True,
 ) -> None:
     """Simulate persuasion dialogues in which every utterance and the donation are sampled from
     LLM-verbalized distributions, and write run.json + dialogues/turns/candidates.parquet.
@@ -122,7 +127,11 @@ def run(
         err.print(f"\n[yellow]interrupted[/]: {dialogues_on_disk(out)} of {total} dialogue(s) saved in "
                   f"{escape(str(out))}; run the same command again to resume.")  # fmt: skip
         raise typer.Exit(EXIT_INTERRUPTED) from None
-    except LLMError as exc:
+    except (FatalLLMError, LLMError) as exc:  # pre-flight refused the endpoint, the server died, ...
+        saved = dialogues_on_disk(out)
+        if saved:
+            fail(err, f"{exc}\n{saved} of {total} dialogue(s) are saved in {out}; fix the cause and run the same "
+                 "command again to resume.", EXIT_ERROR)  # fmt: skip
         kept = "was removed" if fresh and discard_unstarted(out) else "keeps what it held"
         fail(err, f"{exc}\nno dialogue was simulated; {out} {kept}.", EXIT_ERROR)
     except OSError as exc:
@@ -130,6 +139,8 @@ def run(
     if result.manifest.get("already_complete"):
         err.print(f"{escape(str(out))} already holds all {total} dialogue(s); nothing to do.")
     console.print(summary_table(result.summary))
+    if show_transcript and (panel := render_transcript(out)) is not None:
+        console.print(panel)
     usage = result.manifest["usage"]
     console.print(
         f"{usage['calls']} LLM calls ({usage['cache_hits']} from cache), "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import time
 from pathlib import Path
@@ -9,30 +10,59 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
-from simsocial.llm.embedded import EmbeddedServer
+from simsocial.llm.embedded import DEFAULT_PARALLEL, DEFAULT_SLOT_CTX, EmbeddedServer
+from simsocial.llm.errors import EmbeddedServerError, FatalLLMError
+from simsocial.llm.openai_backend import OpenAICompatibleModel
+from simsocial.llm.preflight import preflight
+from simsocial.llm.server_guard import ServerGuardModel
+
+
+async def _check(server: EmbeddedServer) -> None:
+    backend = OpenAICompatibleModel(server.base_url, server.model)
+    try:
+        await preflight(ServerGuardModel(backend, server), server.base_url, server.model)
+    finally:
+        await backend.aclose()
 
 
 def serve_local(
     gguf: Annotated[Path | None, typer.Option(help="GGUF model file (default: SmolLM2-135M-Instruct).")] = None,
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 picks a free one).")] = 8080,
-    n_ctx: Annotated[int, typer.Option(help="Context window in tokens.")] = 4096,
+    n_ctx: Annotated[int, typer.Option(help="Context window per parallel slot, in tokens.")] = DEFAULT_SLOT_CTX,
+    parallel: Annotated[int, typer.Option(help="Parallel slots (requests decoded together).")] = DEFAULT_PARALLEL,
     threads: Annotated[int | None, typer.Option(help="CPU threads (default: all cores).")] = None,
 ) -> None:
-    """Serve the embedded model as an OpenAI-compatible endpoint on 127.0.0.1 until Ctrl-C."""
+    """Serve the embedded model as an OpenAI-compatible endpoint on 127.0.0.1 until Ctrl-C.
+
+    One tiny completion is asked before the endpoint is announced, so a broken llama.cpp build fails
+    here within seconds; if the server dies later, this command says how and exits non-zero.
+    """
     console = Console(stderr=True)
-    server = EmbeddedServer(gguf=gguf, port=port or None, n_ctx=n_ctx, n_threads=threads)
-    with server:
+    try:
+        server = EmbeddedServer(gguf=gguf, port=port or None, n_ctx=n_ctx, n_threads=threads, parallel=parallel)
+        server.start()
+    except (EmbeddedServerError, FatalLLMError) as exc:
+        console.print(f"[red]error:[/] {escape(str(exc))}")
+        raise typer.Exit(1) from None
+    try:
+        asyncio.run(_check(server))
         console.print(f"[green]serving[/] model [bold]{server.model}[/] at [bold]{server.base_url}[/]")
         console.print(f"use: simsocial run SCENARIO --base-url {server.base_url} --model {server.model}")
         console.print(f"log: {server.log_path}   (Ctrl-C stops the server)")
         # SIGTERM takes the same clean path as Ctrl-C, so the child server never outlives us.
         signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
-        try:
-            while server.is_running():
-                time.sleep(0.5)
-        except KeyboardInterrupt:
-            console.print("stopping server")
+        while (death := server.death()) is None:
+            time.sleep(0.5)
+        raise death
+    except FatalLLMError as exc:
+        console.print(f"[red]error:[/] {escape(str(exc))}")
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        console.print("stopping server")
+    finally:
+        server.stop()
 
 
 def register(app: typer.Typer) -> None:

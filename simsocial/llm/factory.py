@@ -20,7 +20,9 @@ from simsocial.llm.cache import CacheMode, CachingModel, ResponseCache
 from simsocial.llm.embedded import EmbeddedServer
 from simsocial.llm.limits import AdaptiveConcurrencyLimit
 from simsocial.llm.openai_backend import Dialect, OpenAICompatibleModel
+from simsocial.llm.preflight import preflight
 from simsocial.llm.retry import RetryingModel, RetryPolicy
+from simsocial.llm.server_guard import ServerGuardModel
 from simsocial.llm.stats import AccountingModel, CallStats
 
 DEFAULT_CACHE_PATH = Path(".simsocial-cache/llm.sqlite")
@@ -42,6 +44,7 @@ class LLMSettings(BaseModel):
     cache_path: Path | None = DEFAULT_CACHE_PATH
     cache_mode: CacheMode = "readwrite"
     model_id: str | None = Field(None, description="cache identity of the model (default: derived)")
+    preflight: bool = Field(True, description="one tiny completion before any dialogue is admitted")
     server_log: Path | None = Field(None, description="embedded server's log file (default: one in the temp dir)")
 
     def resolved_model_id(self, model: str) -> str:
@@ -101,13 +104,18 @@ async def open_llm(settings: LLMSettings, stats: CallStats | None = None) -> Asy
             max_connections=max(settings.max_in_flight, 16),
         )
         limiter = AdaptiveConcurrencyLimit(backend, settings.max_in_flight)
+        # Inside the retries, so a dead embedded server stops the run instead of being retried.
+        guarded: ChatModel = ServerGuardModel(limiter, server) if server else limiter
         policy = RetryPolicy(settings.max_attempts, max_wait_s=settings.max_wait_s)
-        model: ChatModel = AccountingModel(RetryingModel(limiter, backend.endpoint, policy, stats), stats)
+        model: ChatModel = AccountingModel(RetryingModel(guarded, backend.endpoint, policy, stats), stats)
         model_id = settings.resolved_model_id(model_name)
         if settings.cache_path is not None and settings.cache_mode != "off":
             cache = ResponseCache(settings.cache_path)
             model = CachingModel(model, cache, model_id, settings.cache_mode, stats)
         endpoint = "embedded llama.cpp (127.0.0.1)" if server else backend.endpoint
+        if settings.preflight and settings.cache_mode != "replay":
+            # Before any dialogue is admitted: a dead URL or a broken build shows up within seconds.
+            await preflight(ServerGuardModel(backend, server) if server else backend, backend.endpoint, model_name)
         yield LLMStack(model, stats, model_name, endpoint, model_id, limiter, info)
         await model.aclose()
     finally:

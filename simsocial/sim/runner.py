@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 
 from simsocial import __version__
 from simsocial.contract import DIALOGUES_FILE, TURNS_FILE
+from simsocial.llm.errors import FatalLLMError
 from simsocial.llm.factory import LLMSettings
 from simsocial.llm.stats import CallStats
 from simsocial.sim.dialogue import Condition, DialogueRows, DialogueSpec
@@ -154,7 +155,7 @@ def run_simulation(
             ) as bar:
                 execute(ExecutionJob(scenario, conditions, todo, seed, run_id, runtime, max_active,
                                      emit=writer.add_rows, progress=on_progress or bar.advance))  # fmt: skip
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, FatalLLMError):
             writer.flush()  # finished dialogues still in the buffer are complete: keep them
             raise
         usage = _usage_since(before, stats)

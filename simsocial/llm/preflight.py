@@ -1,0 +1,65 @@
+"""One tiny completion before any dialogue is admitted.
+
+A dead URL, a wrong model name, a rejected key or a llama.cpp build that crashes on its first
+completion all look, to a run, like thousands of failing calls.  Asking once, up front, turns each
+into one clear :class:`~simsocial.llm.errors.EndpointUnavailable` within seconds, before anything is
+written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import openai
+
+from simsocial.llm.base import ChatModel
+from simsocial.llm.errors import EndpointUnavailable, FatalLLMError, redact
+from simsocial.llm.types import ChatRequest
+
+PREFLIGHT_REQUEST = ChatRequest(
+    messages=({"role": "user", "content": "Reply with the single word: ready"},),
+    temperature=0.0,
+    max_tokens=4,
+    seed=0,
+    call_key="preflight",
+)
+
+
+def explain(exc: BaseException, endpoint: str, model: str) -> str:
+    """A one-line cause a researcher can act on; never the key."""
+    if isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
+        return f"{endpoint} rejected the API key (HTTP {exc.status_code}); check OPENAI_API_KEY"
+    if isinstance(exc, openai.NotFoundError):
+        return f"model '{model}' not found at {endpoint} (HTTP 404); check --model and --base-url"
+    if isinstance(exc, openai.APIStatusError):
+        return f"{endpoint} answered HTTP {exc.status_code}: {redact(str(exc))[:300]}"
+    if isinstance(exc, openai.APITimeoutError):
+        return f"no answer from {endpoint} (timed out)"
+    if isinstance(exc, openai.APIConnectionError):
+        cause = exc.__cause__ or exc.__context__
+        detail = "connection refused" if "refused" in repr(cause).lower() else redact(str(cause or exc))[:200]
+        return f"cannot reach {endpoint}: {detail}"
+    return f"{endpoint} failed: {type(exc).__name__}: {redact(str(exc))[:300]}"
+
+
+def _transient(exc: BaseException) -> bool:
+    # A server still loading (503) or briefly overloaded deserves a few seconds; a refused connection,
+    # a 404 or a 401 will not get better and is reported at once.
+    if isinstance(exc, openai.APIStatusError):
+        return exc.status_code in (408, 429) or exc.status_code >= 500
+    return isinstance(exc, openai.APITimeoutError)
+
+
+async def preflight(model: ChatModel, endpoint: str, model_name: str, attempts: int = 3) -> None:
+    """Send :data:`PREFLIGHT_REQUEST` straight to ``model`` (no cache); raise one named error on failure."""
+    for attempt in range(1, attempts + 1):
+        try:
+            await model.chat(PREFLIGHT_REQUEST)
+            return
+        except FatalLLMError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - every failure becomes one named error
+            if attempt < attempts and _transient(exc):
+                await asyncio.sleep(attempt)
+                continue
+            raise EndpointUnavailable(f"pre-flight check failed: {explain(exc, endpoint, model_name)}") from None
