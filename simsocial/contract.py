@@ -52,6 +52,7 @@ DIALOGUES_SCHEMA = pa.schema(
         ("n_parse_failures", pa.int64()),
         ("prompt_tokens", pa.int64()),
         ("completion_tokens", pa.int64()),
+        ("error", pa.string()),  # why a failed/degraded dialogue ended early (never a key); null when ok
     ]
 )
 

@@ -29,10 +29,11 @@ from simsocial.batch.sweep import Endpoint, Sweep, SweepError, load_sweep, sweep
 from simsocial.llm.errors import LLMError
 from simsocial.llm.factory import LLMSettings
 from simsocial.llm.stats import CallStats
-from simsocial.sim.progress import RunProgress
+from simsocial.sim.progress import RunProgress, expected_calls
+from simsocial.sim.resume import dialogues_on_disk
 from simsocial.sim.runner import DialogueExecutor, run_simulation
 from simsocial.sim.scenario import Scenario
-from simsocial.sim.writer import PROGRESS_FILE, atomic_write_text
+from simsocial.sim.writer import atomic_write_text
 
 SWEEP_MANIFEST = "sweep.json"
 ExecutorName = Literal["local", "ray"]
@@ -68,12 +69,16 @@ def plan_sweep(
     dialogues: int | None = None,
     base_url: str | None = None,
     model: str | None = None,
+    turns: int | None = None,
 ) -> SweepPlan:
     """Load a sweep, apply the command-line overrides and expand it into cells.
 
-    ``base_url``/``model`` point every cell at one endpoint; ``dialogues`` overrides the dialogues per cell.
+    ``base_url``/``model`` point every cell at one endpoint; ``dialogues`` overrides the dialogues per cell,
+    ``turns`` the turns per dialogue.
     """
     sweep, scenario_path = load_sweep(sweep_path)
+    if turns is not None:
+        sweep = sweep.model_copy(update={"turns": turns})
     if base_url or model:
         try:
             endpoint = Endpoint(base_url=base_url, model=model)
@@ -89,7 +94,7 @@ def plan_sweep(
     record = {
         "sweep_file": str(Path(sweep_path).resolve()),
         "sweep": sweep.model_dump(mode="json"),
-        "overrides": {"dialogues": dialogues, "base_url": base_url, "model": model},
+        "overrides": {"dialogues": dialogues, "base_url": base_url, "model": model, "turns": turns},
         "scenario_fingerprint": fingerprint[:16],
         "cells": [c.cell_id for c in cells],
     }
@@ -140,6 +145,7 @@ def run_sweep(
     shard_size: int | None = None,
     gguf: Path | None = None,
     show_progress: bool = True,
+    turns: int | None = None,
 ) -> SweepResult:
     """Run (or resume) every cell of a sweep into ``out_dir``; see the module doc.
 
@@ -151,7 +157,7 @@ def run_sweep(
     """
     out_dir = Path(out_dir)
     run_cells = _executor(executor, address)
-    plan = plan_sweep(sweep_path, dialogues=dialogues, base_url=base_url, model=model)
+    plan = plan_sweep(sweep_path, dialogues=dialogues, base_url=base_url, model=model, turns=turns)
     cells = plan.cells
     previous = prepare_out_dir(out_dir, plan.record, cells, resume)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -172,6 +178,7 @@ def run_sweep(
                     result.status[cell.cell_id] = DONE
                     continue
                 bar.set_description(f"cell {number}/{len(cells)} {cell.label}")
+                bar.expect(*expected_calls([cell.condition], cell.max_turns), concurrency)
                 index.update(cell.cell_id, status=RUNNING, started=index.rows[cell.cell_id]["started"] or now())
                 try:
                     run = run_simulation(
@@ -214,9 +221,5 @@ def _executor(executor: ExecutorName | DialogueExecutor, address: str | None) ->
 
 
 def _dialogues_on_disk(cell_dir: Path, wanted: int) -> int:
-    """Dialogues a cell already has (from its progress file; cheap, for the progress bar only)."""
-    try:
-        written = int(json.loads((cell_dir / PROGRESS_FILE).read_text())["dialogues_written"])
-    except (OSError, ValueError, KeyError):
-        return 0
-    return min(written, wanted)
+    """Dialogues a cell already has (Parquet footers only; cheap, for the progress bar only)."""
+    return min(dialogues_on_disk(cell_dir), wanted)  # shards while running, results once complete (tidied)

@@ -162,6 +162,7 @@ def compare(
     ] = None,
     embed_model: Annotated[str | None, typer.Option(help="Embedding model name at --embed-base-url.")] = None,
 ) -> None:
+    from simsocial.cli.compare_checks import annotate_display, check_compare_inputs, sample_size_warnings, track_output
     from simsocial.metrics import language
     from simsocial.report import html as html_report
     from simsocial.report import plots
@@ -178,6 +179,7 @@ def compare(
             raise typer.BadParameter("--embed-model is required with --embed-base-url", param_hint="--embed-model")
         embedder = language.OpenAIEmbedder(model=embed_model, base_url=embed_base_url)
 
+    check_compare_inputs(run_dirs, out)  # a directory given twice, an unwritable --out: refused up front
     try:
         runs = read_runs(run_dirs)
     except FileNotFoundError as exc:
@@ -185,6 +187,7 @@ def compare(
     comparison = compare_runs(runs, cleaning=cleaning.value, n_resamples=resamples, seed=seed, embedder=embedder)
 
     out.mkdir(parents=True, exist_ok=True)
+    track_output(out)  # a failure from here on removes what was written (simsocial.cli.main.cli)
     comparison.table.to_csv(out / "comparison.csv", index=False)
     payload = {
         "settings": comparison.settings,
@@ -205,7 +208,7 @@ def compare(
         from rich.table import Table
 
         # Transposed — figures as rows, one column per source — so it fits a terminal.
-        shown = display_table(comparison.table, comparison.human)
+        shown = annotate_display(display_table(comparison.table, comparison.human))
         one_run = len({m.run for m in comparison.methods}) == 1
         table = Table(title="Simulated vs human (PersuasionForGood)")
         table.add_column("figure", style="bold")
@@ -214,6 +217,8 @@ def compare(
         for col in shown.columns[2:]:
             table.add_row(col, *[str(v) for v in shown[col]])
         Console().print(table)
+    for warning in sample_size_warnings(comparison.table):
+        typer.secho(f"warning: {warning}", err=True, fg="yellow")
     typer.echo(
         f"wrote {out / 'comparison.csv'}, {out / 'comparison.json'}, {report} and {len(figures)} figures", err=True
     )

@@ -5,17 +5,42 @@ from __future__ import annotations
 import shlex
 import signal
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from simsocial.batch import SweepError, read_index, run_sweep
-from simsocial.cli.options import BaseUrl, CachePath, Gguf, ModelName, NoCache, Structured
+from simsocial.cli.cell_outcomes import human_donations, outcomes_table
+from simsocial.cli.options import (
+    BaseUrl,
+    CachePath,
+    Gguf,
+    ModelName,
+    NoCache,
+    Quiet,
+    Structured,
+    StructuredOutput,
+    Turns,
+    ensure_writable_dir,
+    flag,
+)
+from simsocial.cli.outcome import (
+    EXIT_ALL_FAILED,
+    EXIT_ERROR,
+    EXIT_INTERRUPTED,
+    EXIT_SOME_FAILED,
+    EXIT_USAGE,
+    fail,
+    failure_report,
+    plain_failure,
+)
+from simsocial.llm.errors import FatalLLMError
 from simsocial.llm.factory import DEFAULT_CACHE_PATH, LLMSettings
+from simsocial.sim.resume import dialogues_on_disk
 
 console = Console(width=None if Console().is_terminal else 160)
 err = Console(stderr=True, soft_wrap=True)  # messages stay on one line, greppable in logs
@@ -28,7 +53,7 @@ def batch(
     out: Annotated[Path, typer.Option("--out", "-o", help="Sweep directory (cells/, sweep.parquet, sweep.json).")],
     resume: Annotated[
         bool,
-        typer.Option(
+        flag(
             "--resume",
             help="Continue the sweep already in --out: finished cells and dialogues are kept, "
             "the rest is run (same sweep file and options; --dialogues may grow).",
@@ -41,7 +66,7 @@ def batch(
         str | None,
         typer.Option(
             "--address",
-            help="With --executor ray: the cluster to join ('auto', 'ray://head:10001'); default: a local one.",
+            help="With --executor ray: the cluster to join ('auto', 'ray://head:10001'); \\[default: a local one]",
             envvar="RAY_ADDRESS",
         ),
     ] = None,  # fmt: skip
@@ -49,8 +74,12 @@ def batch(
     model: ModelName = None,
     gguf: Gguf = None,
     dialogues: Annotated[
-        int | None, typer.Option("--dialogues", "-n", min=1, help="Dialogues per cell (overrides the sweep file).")
-    ] = None,
+        int | None,
+        typer.Option(
+            "--dialogues", "-n", min=1, help="Dialogues per cell \\[default: the sweep file's]", show_default=False
+        ),
+    ] = None,  # fmt: skip
+    turns: Turns = None,
     concurrency: Annotated[
         int,
         typer.Option(
@@ -62,12 +91,17 @@ def batch(
     ] = 16,  # fmt: skip
     shard_size: Annotated[
         int | None,
-        typer.Option("--shard-size", min=1, help="Dialogues per checkpoint shard (default: sweep file, 64)."),
+        typer.Option(
+            "--shard-size",
+            min=1,
+            help="Dialogues per checkpoint shard \\[default: the sweep file's, 64]",
+            show_default=False,
+        ),
     ] = None,
     cache: CachePath = DEFAULT_CACHE_PATH,
     no_cache: NoCache = False,
-    structured_output: Structured = "auto",
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    structured_output: Structured = StructuredOutput.auto,
+    quiet: Quiet = False,
 ) -> None:
     """Run a Monte Carlo sweep: each cell of the grid (methods × VS knobs × endpoints × seeds) writes a run.
 
@@ -78,6 +112,8 @@ def batch(
     Example: simsocial batch scenarios/sweeps/vs_paper_dialogue.yaml --out outputs/vs-paper -n 50
 
     Then compare the cells with the human study: simsocial compare OUT
+
+    Exit status: 0 all dialogues finished, 2 bad input, 3 some dialogues or cells failed, 4 all failed.
     """
     if executor not in ("local", "ray"):
         raise typer.BadParameter("use local or ray", param_hint="--executor")
@@ -86,53 +122,61 @@ def batch(
     settings = LLMSettings(
         cache_path=None if no_cache else cache,
         cache_mode="off" if no_cache else "readwrite",
-        structured_output=structured_output,  # type: ignore[arg-type]  # validated by pydantic
+        structured_output=str(structured_output),  # type: ignore[arg-type]  # a declared choice
+        server_log=out.absolute() / "llama-server.log",  # one log per sweep, in the sweep directory
     )
+    if not resume:
+        ensure_writable_dir(out, keep=False)
     # SIGTERM (a scheduler stopping the job) takes the same clean path as Ctrl-C.
     previous = signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
         result = run_sweep(
             sweep, out, resume=resume, executor=executor, address=address,  # type: ignore[arg-type]
             dialogues=dialogues, base_url=base_url, model=model, llm=settings, concurrency=concurrency,
-            shard_size=shard_size, gguf=gguf, show_progress=not quiet,
+            shard_size=shard_size, gguf=gguf, show_progress=not quiet, turns=turns,
         )  # fmt: skip
-    except SweepError as exc:
-        err.print(f"[red]error:[/] {escape(str(exc))}")
-        raise typer.Exit(2) from None
+    except (SweepError, ValueError) as exc:  # RunMismatchError: a cell directory holds other settings
+        fail(err, str(exc), EXIT_USAGE)
+    except FatalLLMError as exc:  # the pre-flight call refused an endpoint, or the embedded server died
+        rows = read_index(out)
+        saved = sum(dialogues_on_disk(out / row["cell_dir"]) for row in rows)
+        total = sum(int(row["dialogues"]) for row in rows)
+        fail(err, f"{exc}\n{saved} of {total} dialogue(s) are saved in {out}; fix the cause and run the same "
+             "command with --resume.", EXIT_ERROR)  # fmt: skip
     except KeyboardInterrupt:
         again = [a for a in sys.argv[1:] if a != "--resume"]
+        rows = read_index(out)
+        saved = sum(dialogues_on_disk(out / row["cell_dir"]) for row in rows)
+        total = sum(int(row["dialogues"]) for row in rows)
         err.print(
-            f"\n[yellow]interrupted[/]: finished dialogues are saved in {escape(str(out))}/cells. Resume with:\n"
-            f"  simsocial {escape(shlex.join(again))} --resume"
+            f"\n[yellow]interrupted[/]: {saved} of {total} dialogue(s) are saved in {escape(str(out))}/cells. "
+            f"Resume with:\n  simsocial {escape(shlex.join(again))} --resume"
         )
-        raise typer.Exit(130) from None
+        raise typer.Exit(EXIT_INTERRUPTED) from None
     finally:
         signal.signal(signal.SIGTERM, previous)
-    console.print(cells_table(out))
+    rows = read_index(out)
+    console.print(outcomes_table(out, rows, human_donations()))
     usage = result.stats
     console.print(
         f"{usage.calls} LLM calls ({usage.cache_hits} from cache), {usage.completion_tokens} completion tokens, "
         f"{usage.retries} retries, {usage.failures} failed calls"
     )
-    for cell_id, message in result.errors.items():
-        err.print(f"[red]cell {escape(cell_id)} failed:[/] {escape(message)}")
     console.print(f"sweep: [bold]{escape(str(out))}[/] (sweep.parquet, cells/)")
-    if not result.ok:
-        err.print("some cells failed; fix the cause and run the same command with --resume")
-        raise typer.Exit(1)
+    failures = failure_report(out / row["cell_dir"] for row in rows)
+    if not result.ok or failures.failed:
+        failed_cells = sum(1 for s in result.status.values() if s != "done")
+        everything = failed_cells == len(result.status) or (failures.total and failures.failed == failures.total)
+        if failed_cells:
+            err.print(f"[red]{failed_cells} of {len(result.status)} cell(s) failed[/]; fix the cause and run the "
+                      "same command with --resume", soft_wrap=True)  # fmt: skip
+        for line in failures.lines():
+            err.print(f"[red]{escape(line)}[/]", soft_wrap=True)
+        causes = Counter(plain_failure(message) for message in result.errors.values())
+        for cause, n in causes.most_common():  # last: why whole cells failed, naming the endpoint
+            err.print(f"[red]  {n} cell(s): {escape(cause)}[/]", soft_wrap=True)
+        raise typer.Exit(EXIT_ALL_FAILED if everything else EXIT_SOME_FAILED)
     console.print(f"compare with the human study: simsocial compare {escape(str(out))}")
-
-
-def cells_table(out: Path) -> Table:
-    table = Table(title="cells", show_lines=False)
-    for header in ("cell", "condition", "endpoint", "seed", "dialogues", "status"):
-        table.add_column(header, justify="right" if header in ("seed", "dialogues") else "left")
-    for row in read_index(out):
-        table.add_row(
-            escape(row["cell_id"]), escape(row["condition"]), escape(row["model"]), str(row["seed"]),
-            f"{row['dialogues_done']}/{row['dialogues']}", row["status"],
-        )  # fmt: skip
-    return table
 
 
 def register(app: typer.Typer) -> None:

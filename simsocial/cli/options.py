@@ -1,27 +1,103 @@
-"""Options shared by ``run`` and ``batch``: where the model is and how it is called."""
+"""Options shared by ``run`` and ``batch``: where the model is, how it is called, and the VS knobs.
+
+Choices are declared (``Selection``, ``StructuredOutput``) so a typo is refused before anything runs, by
+an error that names the flag; ranges are declared on the numbers for the same reason.  Boolean flags carry
+``metavar=""`` so help does not print a ``<bool>`` value they do not take.
+"""
 
 from __future__ import annotations
 
+import errno
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, get_args
 
 import typer
 
 from simsocial.llm.factory import DEFAULT_CACHE_PATH, LLMSettings
+from simsocial.llm.openai_backend import Dialect
+
+StructuredOutput = StrEnum("StructuredOutput", {name: name for name in get_args(Dialect)})  # type: ignore[misc]
+
+
+class Selection(StrEnum):
+    """How a candidate is picked from a verbalized distribution."""
+
+    probability = "probability"
+    uniform = "uniform"
+
+
+def flag(*names: str, help: str) -> typer.models.OptionInfo:  # noqa: A002 - typer's own keyword
+    """A boolean flag (no value, no ``<bool>`` in help)."""
+    return typer.Option(*names, help=help, metavar="")
+
 
 BaseUrl = Annotated[
     str | None,
     typer.Option("--base-url", help="OpenAI-compatible endpoint (OpenAI, vLLM, Ollama, llama.cpp). "
-                 "Default: start the embedded SmolLM2-135M llama.cpp server.", envvar="SIMSOCIAL_BASE_URL"),
+                 "Default: start the embedded SmolLM2-135M llama.cpp server.", envvar="SIMSOCIAL_BASE_URL",
+                 show_default=False),
 ]  # fmt: skip
-ModelName = Annotated[str | None, typer.Option("--model", help="Model name at --base-url.", envvar="SIMSOCIAL_MODEL")]
-Gguf = Annotated[Path | None, typer.Option("--gguf", help="GGUF file for the embedded server instead of SmolLM2.")]
+ModelName = Annotated[
+    str | None, typer.Option("--model", help="Model name at --base-url.", envvar="SIMSOCIAL_MODEL", show_default=False)
+]
+Gguf = Annotated[
+    Path | None,
+    typer.Option("--gguf", help="GGUF file for the embedded server instead of SmolLM2.", show_default=False),
+]
 Concurrency = Annotated[int, typer.Option("--concurrency", "-c", min=1, help="Dialogues (and LLM calls) in flight.")]
 CachePath = Annotated[
     Path, typer.Option("--cache", help="SQLite record/replay cache; re-runs with the same seeds spend no tokens.")
 ]
-NoCache = Annotated[bool, typer.Option("--no-cache", help="Call the model for every request.")]
-Structured = Annotated[str, typer.Option("--structured-output", help="auto | json_schema | json_object_schema | none")]
+NoCache = Annotated[bool, flag("--no-cache", help="Call the model for every request.")]
+Structured = Annotated[
+    StructuredOutput,
+    typer.Option("--structured-output", help="How the answer schema is sent; auto probes the endpoint once."),
+]
+Quiet = Annotated[bool, flag("--quiet", "-q", help="No progress display.")]
+Turns = Annotated[
+    int | None,
+    typer.Option("--turns", "-t", min=1, help="Turns per dialogue \\[default: the scenario's max_turns]",
+                 show_default=False),
+]  # fmt: skip
+K = Annotated[
+    int | None,
+    typer.Option("--k", min=1, max=20, show_default=False,
+                 help="Candidates per call of the methods that give several \\[default: the scenario's, else 5]"),
+]  # fmt: skip
+TailThreshold = Annotated[
+    float | None,
+    typer.Option("--tail-threshold", max=1, callback=lambda v: _positive(v, "--tail-threshold"), show_default=False,
+                 help="VS methods: ask that each probability be below p \\[default: the scenario's, else none]"),
+]  # fmt: skip
+SelectionOpt = Annotated[
+    Selection | None,
+    typer.Option("--selection", show_default=False,
+                 help="How the candidate is drawn \\[default: probability for VS methods, uniform otherwise]"),
+]  # fmt: skip
+Temperature = Annotated[
+    float | None,
+    typer.Option("--temperature", min=0, max=2, show_default=False,
+                 help="Sampling temperature sent with every call \\[default: the scenario's, else 0.7]"),
+]  # fmt: skip
+
+
+def _positive(value: float | None, name: str) -> float | None:
+    if value is not None and value <= 0:
+        raise typer.BadParameter(f"{value:g} is not above 0", param_hint=name)
+    return value
+
+
+def knob_overrides(
+    k: int | None, tail_threshold: float | None, selection: Selection | None, temperature: float | None
+) -> dict[str, object]:
+    """The knob flags as ``MethodConfig`` fields (``None`` keeps the scenario's value)."""
+    return {
+        "k": k,
+        "tail_threshold": tail_threshold,
+        "selection": selection.value if selection is not None else None,
+        "temperature": temperature,
+    }
 
 
 def llm_settings(
@@ -32,8 +108,13 @@ def llm_settings(
     cache: Path | None = DEFAULT_CACHE_PATH,
     no_cache: bool = False,
     structured_output: str = "auto",
+    server_log: Path | None = None,
 ) -> LLMSettings:
-    """Settings from CLI options, with a clear error for incomplete endpoint options."""
+    """Settings from CLI options, with a clear error for incomplete endpoint options.
+
+    ``server_log`` is where the embedded server (if one is started) writes its log: the run directory,
+    so logs do not pile up in the temp dir, one file per run.
+    """
     if base_url and not model:
         raise typer.BadParameter("--model is required with --base-url", param_hint="--model")
     return LLMSettings(
@@ -43,5 +124,35 @@ def llm_settings(
         max_in_flight=concurrency,
         cache_path=None if no_cache else cache,
         cache_mode="off" if no_cache else "readwrite",
-        structured_output=structured_output,  # type: ignore[arg-type]  # validated by pydantic
+        structured_output=str(structured_output),  # type: ignore[arg-type]  # a declared choice
+        server_log=server_log,
     )
+
+
+def ensure_writable_dir(path: Path, flag_name: str = "--out", *, keep: bool = True) -> None:
+    """Create ``path`` (and parents) or raise ``typer.BadParameter`` naming the flag, leaving nothing behind.
+
+    ``keep=False`` only checks: directories it had to create are removed again.
+    """
+    created: list[Path] = []
+    target = path.absolute()
+    try:
+        for parent in reversed([target, *target.parents]):
+            if parent.exists():
+                if not parent.is_dir():
+                    raise NotADirectoryError(errno.ENOTDIR, "not a directory", str(parent))
+                continue
+            parent.mkdir()
+            created.append(parent)
+        probe = target / ".simsocial-write-test"
+        probe.write_text("")
+        probe.unlink()
+        if not keep:
+            for made in reversed(created):
+                made.rmdir()
+    except OSError as exc:
+        for made in reversed(created):
+            made.rmdir()
+        reason = exc.strerror or str(exc)
+        where = f" ({exc.filename})" if exc.filename and str(exc.filename) != str(path) else ""
+        raise typer.BadParameter(f"cannot write to {path}: {reason.lower()}{where}", param_hint=flag_name) from None

@@ -1,4 +1,9 @@
-"""``simsocial run``: simulate a scenario, write the run directory, print a per-method table."""
+"""``simsocial run``: simulate a scenario, write the run directory, print a per-method table.
+
+Everything the command line asks for is checked before the first call: the scenario, the knobs, that
+``--out`` is writable, and that ``--out`` holds either nothing or the same run (see
+:mod:`simsocial.sim.fingerprint`).  Exit codes: :mod:`simsocial.cli.outcome`.
+"""
 
 from __future__ import annotations
 
@@ -17,25 +22,39 @@ from simsocial.cli.options import (
     CachePath,
     Concurrency,
     Gguf,
+    K,
     ModelName,
     NoCache,
+    Quiet,
+    SelectionOpt,
     Structured,
+    StructuredOutput,
+    TailThreshold,
+    Temperature,
+    Turns,
+    ensure_writable_dir,
+    knob_overrides,
     llm_settings,
 )
+from simsocial.cli.outcome import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE, fail, failure_report
 from simsocial.llm.errors import FatalLLMError, LLMError
 from simsocial.llm.factory import DEFAULT_CACHE_PATH
 from simsocial.report.transcript import render_transcript
 from simsocial.sim import ScenarioError, load_scenario, parse_condition, run_simulation, scenario_condition
+from simsocial.sim.fingerprint import RunMismatchError, check_run_dir, settings_fingerprint
+from simsocial.sim.knobs import apply_knobs
+from simsocial.sim.resume import dialogues_on_disk, discard_unstarted
 
+SERVER_LOG = "llama-server.log"  # the embedded server's log, kept with the run it served
 # Wide enough for the summary table when output is piped (rich assumes 80 columns off a terminal).
 console = Console(width=None if Console().is_terminal else 140)
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # messages stay on one line, greppable in logs
 
 
 def run(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML file, e.g. scenarios/persuasion_for_good.yaml.")],
     dialogues: Annotated[int, typer.Option("--dialogues", "-n", min=1, help="Dialogues per method.")] = 4,
-    turns: Annotated[int | None, typer.Option("--turns", "-t", min=1, help="Turns per dialogue.")] = None,
+    turns: Turns = None,
     method: Annotated[
         list[str] | None,
         typer.Option(
@@ -43,58 +62,82 @@ def run(
             "-m",
             help="Method for every role (direct, sequence, multi_turn, vs_standard, "
             "vs_cot, vs_multi) or per role: 'persuader=direct,persuadee=vs_standard'. Repeat to compare "
-            "conditions in one run. Default: the scenario's methods.",
+            "conditions in one run. \\[default: the scenario's methods]",
+            show_default=False,
         ),
     ] = None,
-    k: Annotated[int | None, typer.Option(help="Candidates per VS call (overrides the scenario).")] = None,
-    tail_threshold: Annotated[float | None, typer.Option(help="VS tail: 'each probability below p'.")] = None,
-    selection: Annotated[str | None, typer.Option(help="probability | uniform")] = None,
-    temperature: Annotated[float | None, typer.Option(help="Sampling temperature sent with every call.")] = None,
+    k: K = None,
+    tail_threshold: TailThreshold = None,
+    selection: SelectionOpt = None,
+    temperature: Temperature = None,
     seed: Annotated[int, typer.Option(help="Run seed: same seed + cache = identical results.")] = 0,
-    out: Annotated[Path | None, typer.Option(help="Run directory (default: outputs/<scenario>-<time>).")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Run directory \\[default: outputs/<scenario>-<time>]", show_default=False),
+    ] = None,
     base_url: BaseUrl = None,
     model: ModelName = None,
     gguf: Gguf = None,
     concurrency: Concurrency = 16,
     cache: CachePath = DEFAULT_CACHE_PATH,
     no_cache: NoCache = False,
-    structured_output: Structured = "auto",
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    structured_output: Structured = StructuredOutput.auto,
+    quiet: Quiet = False,
     show_transcript: Annotated[
-        bool, typer.Option("--transcript/--no-transcript", help="Print one sampled dialogue after the table.")
+        bool,
+        typer.Option("--transcript/--no-transcript", help="Print one sampled dialogue after the table.", metavar=""),
     ] = True,
 ) -> None:
     """Simulate persuasion dialogues in which every utterance and the donation are sampled from
-    LLM-verbalized distributions, and write run.json + dialogues/turns/candidates.parquet."""
+    LLM-verbalized distributions, and write run.json + dialogues/turns/candidates.parquet.
+
+    Exit status: 0 all dialogues finished, 2 bad input, 3 some dialogues failed, 4 all failed, 1 other error.
+    """
     try:
         spec = load_scenario(scenario)
         if turns is not None:
             spec = spec.model_copy(update={"turns": spec.turns.model_copy(update={"max_turns": turns})})
-        knobs = {"k": k, "tail_threshold": tail_threshold, "selection": selection, "temperature": temperature}
-        conditions = [parse_condition(m, spec, **knobs) for m in method] if method else [scenario_condition(spec)]
-    except (ScenarioError, ValueError) as exc:
-        err.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(2) from None
-    settings = llm_settings(base_url, model, gguf, concurrency, cache, no_cache, structured_output)
+        knobs = knob_overrides(k, tail_threshold, selection, temperature)
+        base = [parse_condition(m, spec) for m in method] if method else [scenario_condition(spec)]
+        conditions = [apply_knobs(c, **knobs) for c in base]  # the scenario's own methods get the knobs too
+    except (ScenarioError, ValueError, FileNotFoundError) as exc:
+        fail(err, str(exc))
     out = out or Path("outputs") / f"{spec.name}-{datetime.now():%Y%m%d-%H%M%S}"
+    settings = llm_settings(base_url, model, gguf, concurrency, cache, no_cache, structured_output,
+                            server_log=out.absolute() / SERVER_LOG)  # fmt: skip
+    fresh = not out.exists() or not any(out.iterdir())
+    ensure_writable_dir(out)
+    total = dialogues * len(conditions)
+    try:
+        resumed = check_run_dir(out, settings_fingerprint(spec, conditions, seed, settings), dialogues)
+    except RunMismatchError as exc:
+        fail(err, str(exc), EXIT_USAGE)
     labels = escape(", ".join(c.label for c in conditions))
     err.print(
-        f"[bold]{spec.name}[/]: {dialogues} dialogue(s) × \\[{labels}], {spec.turns.max_turns} turns, seed {seed}"
+        f"[bold]{escape(spec.name)}[/]: {dialogues} dialogue(s) × \\[{labels}], {spec.turns.max_turns} turns, "
+        f"seed {seed}"
     )
+    if resumed:
+        err.print(f"resuming {escape(str(out))}: {min(dialogues_on_disk(out), total)} of {total} dialogue(s) "
+                  "already done")  # fmt: skip
     try:
         result = run_simulation(spec, conditions, dialogues, seed, out, settings, max_active=concurrency,
                                 scenario_path=str(scenario), show_progress=not quiet)  # fmt: skip
     except KeyboardInterrupt:
-        err.print(f"\n[yellow]interrupted[/]: finished dialogues are saved in {out}/shards; "
-                  "run the same command again to resume.")  # fmt: skip
-        raise typer.Exit(130) from None
-    except FatalLLMError as exc:
-        err.print(f"[red]error:[/] {escape(str(exc))}")
-        err.print(f"finished dialogues are saved in {out}; fix the cause and run the same command again to resume.")
-        raise typer.Exit(1) from None
-    except LLMError as exc:
-        err.print(f"[red]error:[/] {escape(str(exc))}")
-        raise typer.Exit(1) from None
+        err.print(f"\n[yellow]interrupted[/]: {dialogues_on_disk(out)} of {total} dialogue(s) saved in "
+                  f"{escape(str(out))}; run the same command again to resume.")  # fmt: skip
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    except (FatalLLMError, LLMError) as exc:  # pre-flight refused the endpoint, the server died, ...
+        saved = dialogues_on_disk(out)
+        if saved:
+            fail(err, f"{exc}\n{saved} of {total} dialogue(s) are saved in {out}; fix the cause and run the same "
+                 "command again to resume.", EXIT_ERROR)  # fmt: skip
+        kept = "was removed" if fresh and discard_unstarted(out) else "keeps what it held"
+        fail(err, f"{exc}\nno dialogue was simulated; {out} {kept}.", EXIT_ERROR)
+    except OSError as exc:
+        fail(err, f"cannot write the run directory {out}: {exc.strerror or exc}", EXIT_ERROR)
+    if result.manifest.get("already_complete"):
+        err.print(f"{escape(str(out))} already holds all {total} dialogue(s); nothing to do.")
     console.print(summary_table(result.summary))
     if show_transcript and (panel := render_transcript(out)) is not None:
         console.print(panel)
@@ -102,22 +145,32 @@ def run(
     console.print(
         f"{usage['calls']} LLM calls ({usage['cache_hits']} from cache), "
         f"{usage['completion_tokens']} completion tokens, {usage['retries']} retries, "
-        f"wall time {result.manifest['wall_time_s']:.1f}s"
+        f"wall time {result.manifest.get('wall_time_s', 0):.1f}s"
     )
-    console.print(f"results: [bold]{out}[/] (run.json, dialogues.parquet, turns.parquet, candidates.parquet)")
-    console.print(f"compare with the human study: simsocial compare {out}")
+    console.print(f"results: [bold]{escape(str(out))}[/] (run.json, dialogues.parquet, turns.parquet, "
+                  "candidates.parquet)")  # fmt: skip
+    failures = failure_report([out])
+    if failures.exit_code:
+        err.print(f"failed dialogues are kept in {escape(str(out))} with status = failed; fix the endpoint and "
+                  "run into a new --out.", soft_wrap=True)  # fmt: skip
+        for line in failures.lines():  # last: how many failed, and why, naming the endpoint
+            err.print(f"[red]{escape(line)}[/]", soft_wrap=True)
+        raise typer.Exit(failures.exit_code)
+    console.print(f"compare with the human study: simsocial compare {escape(str(out))}")
 
 
 def summary_table(summary: pd.DataFrame) -> Table:
+    """The per-method table a run ends with."""
     table = Table(title="per method", show_lines=False)
     columns = [("method", "method", "{}"), ("dialogues", "dialogues", "{}"), ("ok", "ok", "{}"),
-               ("mean_donation", "mean $", "{:.2f}"), ("share_zero", "gave $0", "{:.0%}"),
+               ("failed", "failed", "{}"), ("mean_donation", "mean $", "{:.2f}"), ("share_zero", "gave $0", "{:.0%}"),
                ("mind_change_rate", "mind changes", "{:.0%}"), ("parse_repairs", "repairs", "{}"),
-               ("parse_failures", "failures", "{}"), ("repaired_share", "choices repaired", "{:.0%}")]  # fmt: skip
+               ("parse_failures", "parse failures", "{}"),
+               ("repaired_share", "choices repaired", "{:.0%}")]  # fmt: skip
     for _, header, _ in columns:
         table.add_column(header, justify="left" if header == "method" else "right")
     for _, row in summary.iterrows():
-        table.add_row(*(fmt.format(row[col]) if pd.notna(row.get(col)) else "–" for col, _, fmt in columns))
+        table.add_row(*(escape(fmt.format(row[col])) if pd.notna(row.get(col)) else "–" for col, _, fmt in columns))
     return table
 
 

@@ -54,5 +54,5 @@ def resolve_endpoint(settings: LLMSettings, server: EmbeddedServer | None = None
         # Started from the calling (long-lived) thread on purpose: the kernel's parent-death signal that keeps
         # the server from outliving us is tied to the thread that forked it, so a worker thread of
         # asyncio.to_thread that exits would take the server down with it.
-        server = EmbeddedServer(gguf=settings.gguf).start()
+        server = EmbeddedServer(gguf=settings.gguf, log_path=settings.server_log).start()
     return ResolvedEndpoint(server.base_url, server.model, settings.model_id or embedded_model_id(server), server)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import re
 
+from simsocial.llm.causes import plain_cause
+
 _KEY_PATTERNS = (
     re.compile(r"sk-[A-Za-z0-9_\-]{8,}"),
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9_\-\.]{8,}"),
@@ -26,7 +28,8 @@ class LLMEndpointError(LLMError):
         cause.args = tuple(redact(a) if isinstance(a, str) else a for a in cause.args)
         if isinstance(getattr(cause, "message", None), str):
             cause.message = redact(cause.message)  # type: ignore[attr-defined]
-        super().__init__(f"endpoint {endpoint} failed after {attempts} attempt(s): {detail}")
+        self.cause = plain_cause(cause)  # "connection refused", "HTTP 401 ...": what the CLI's last line says
+        super().__init__(f"endpoint {endpoint} failed after {attempts} attempt(s): {self.cause} ({detail})")
         self.endpoint = endpoint
         self.attempts = attempts
 

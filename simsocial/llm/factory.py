@@ -46,6 +46,7 @@ class LLMSettings(BaseModel):
     cache_mode: CacheMode = "readwrite"
     model_id: str | None = Field(None, description="cache identity of the model (default: derived)")
     preflight: bool = Field(True, description="one tiny completion before any dialogue is admitted")
+    server_log: Path | None = Field(None, description="embedded server's log file (default: one in the temp dir)")
 
 
 @dataclass

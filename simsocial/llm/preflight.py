@@ -46,7 +46,7 @@ def _transient(exc: BaseException) -> bool:
     # A server still loading (503) or briefly overloaded deserves a few seconds; a refused connection,
     # a 404 or a 401 will not get better and is reported at once.
     if isinstance(exc, openai.APIStatusError):
-        return exc.status_code in (408, 429) or exc.status_code >= 500
+        return exc.status_code == 408 or exc.status_code >= 500
     return isinstance(exc, openai.APITimeoutError)
 
 
@@ -58,6 +58,8 @@ async def preflight(model: ChatModel, endpoint: str, model_name: str, attempts: 
             return
         except FatalLLMError:
             raise
+        except openai.RateLimitError:
+            return  # a 429 proves the endpoint, the route and the key: the run's own pacing takes it from here
         except Exception as exc:  # noqa: BLE001 - every failure becomes one named error
             if attempt < attempts and _transient(exc):
                 await asyncio.sleep(attempt)

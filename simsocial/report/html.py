@@ -15,12 +15,20 @@ import pandas as pd
 from simsocial import __version__
 from simsocial.data.cleaning import CleaningReport
 from simsocial.metrics.human_reference import HumanReference
+from simsocial.report.caveats import annotate_display, sample_size_warnings
 from simsocial.report.compare import Comparison, display_table
+from simsocial.report.context import report_header, short_labels
 
 _CSS = """
 body { font-family: system-ui, -apple-system, Segoe UI, sans-serif; margin: 2em auto; max-width: 1200px;
        color: #222; line-height: 1.45; padding: 0 1em; }
 table { border-collapse: collapse; font-size: 0.85em; margin: 0.5em 0 1.5em; }
+.scroll { overflow-x: auto; max-width: 100%; border: 1px solid #ddd; margin: 0.5em 0 1.5em; }
+.scroll table { margin: 0; } .scroll th { position: sticky; top: 0; white-space: nowrap; }
+.scroll td { white-space: nowrap; } td.col { font-weight: 600; }
+dl.header { display: grid; grid-template-columns: max-content 1fr; gap: 0.2em 1em; margin: 0.5em 0 1em; }
+dl.header dt { color: #555; } dl.header dd { margin: 0; font-weight: 600; }
+.warn { background: #fff4e5; border-left: 4px solid #e69500; padding: 0.4em 0.8em; margin: 0.5em 0; }
 th, td { border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: right; }
 th { background: #f2f2f2; } td:first-child, td:nth-child(2) { text-align: left; }
 img { max-width: 100%; border: 1px solid #eee; margin: 0.5em 0 1.5em; }
@@ -75,7 +83,8 @@ def human_reference_html(human: HumanReference) -> str:
 <tr><td>P(donate &gt; 0 | ever refused)</td><td>{p_donate} (n = {m.n_ever_refused})</td></tr>
 <tr><td>first decision act</td><td>{acts}</td></tr>
 <tr><td>persuader strategies (annotated sentences, n = {human.strategies.n})</td><td>{strategies_txt}</td></tr>
-<tr><td>distinct-1/2/3, Flesch–Kincaid grade (all utterances)</td>
+<tr><td>distinct-1/2/3, Flesch–Kincaid grade (all utterances of the whole corpus; distinct-n falls as a
+    corpus grows, so runs are compared with a size-matched human sample: see the table)</td>
     <td>{human.distinct[1]:.3f} / {human.distinct[2]:.3f} / {human.distinct[3]:.3f}, {human.fk_grade:.1f}</td></tr>
 </table>
 """
@@ -85,7 +94,12 @@ def render_report(
     comparison: Comparison, figures: dict[str, Path], title: str = "simsocial: simulated vs human"
 ) -> str:
     """The complete HTML document as a string."""
-    table = display_table(comparison.table, comparison.human).to_html(index=False, escape=True, border=0)
+    table = _comparison_table(comparison)
+    header = "".join(
+        f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>"
+        for k, v in report_header(comparison.settings.get("runs", [])).items()
+    )
+    warnings = "".join(f"<p class='warn'>⚠ {html.escape(w)}</p>" for w in _labelled_warnings(comparison))
     settings = ", ".join(f"{k} = {html.escape(str(v))}" for k, v in comparison.settings.items() if k != "runs")
     runs = "".join(f"<li><code>{html.escape(r)}</code></li>" for r in comparison.settings.get("runs", []))
     figure_titles = {
@@ -109,24 +123,28 @@ def render_report(
     if diversity is not None and not diversity.semantic:
         diversity_note = (
             f"<p class='note'>Diversity used <code>{html.escape(diversity.embedder)}</code>, a hashing bag-of-words "
-            "embedder: the <code>diversity</code> column is <b>lexical</b>, not semantic. Pass an embeddings "
-            "endpoint to <code>simsocial compare</code> for semantic diversity.</p>"
+            "embedder: the <code>diversity</code> column of <code>comparison.csv</code> is <b>lexical</b>, not "
+            "semantic. Pass an embeddings endpoint to <code>simsocial compare</code> for semantic diversity.</p>"
         )
     generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title><style>{_CSS}</style></head>
 <body>
 <h1>{html.escape(title)}</h1>
-<p class="note">simsocial {__version__}, generated {generated}. Runs:</p><ul>{runs}</ul>
-<p class="note">Settings: {settings}.</p>
+<dl class="header">{header}</dl>
+{warnings}
+<details><summary class="note">simsocial {__version__}, generated {generated}; runs and settings</summary>
+<ul>{runs}</ul><p class="note">Settings: {settings}.</p></details>
 <h2>Comparison</h2>
-{table}
+<div class="scroll">{table}</div>
 <p class="note">Intervals: seeded percentile bootstrap (95%) over simulated dialogues; the human side is fixed.
 KS: two-sample Kolmogorov–Smirnov statistic (p). L1: Σ|density difference| × $0.10 over 20 bins on [0, 2]
 (0 = identical, 2 = disjoint). W1: Wasserstein-1 in dollars. Mind change: share of dialogues with a
 refuse↔agree switch; Fisher p tests it against the human share. Strategy JSD: Jensen–Shannon distance
-(base 2) over 10 strategies + non-strategy. distinct-2 in brackets: the human figure on as many human
-utterances. Entropy: mean Shannon entropy (nats) of the verbalized utterance distributions.</p>
+(base 2) over 10 strategies + non-strategy. distinct-2 in brackets: the human figure on a seeded sample
+of as many human utterances (the comparable figure; the whole-corpus value is in the human reference
+below). n marked "small n" (fewer than 30) or "none": read intervals and p-values with care. Entropy:
+mean Shannon entropy (nats) of the verbalized utterance distributions.</p>
 {diversity_note}
 <h2>Human reference (PersuasionForGood)</h2>
 {human_reference_html(h)}
@@ -140,6 +158,28 @@ agree; disagree-donation, disagree-donation-more → refuse; others → undecide
 {cleaning}
 </body></html>
 """
+
+
+def _column_labels(comparison: Comparison) -> list[str]:
+    return short_labels([(m.run, m.method) for m in comparison.methods], comparison.settings.get("runs", []))
+
+
+def _comparison_table(comparison: Comparison) -> str:
+    """The comparison as an HTML table: one row per column of the figures, labelled as the figures are."""
+    shown = annotate_display(display_table(comparison.table, comparison.human))
+    labels = ["human (PersuasionForGood)", *_column_labels(comparison)]
+    if len(labels) == len(shown):
+        shown.insert(0, "column", labels)
+        shown = shown.drop(columns=["method"]).rename(columns={"run": "run directory"})
+        shown.loc[0, "run directory"] = "bundled"
+        shown = shown[[c for c in shown.columns if c != "run directory"] + ["run directory"]]  # figures first
+    rows = shown.to_html(index=False, escape=True, border=0)
+    return rows.replace("<tr>\n      <td>", '<tr>\n      <td class="col">')
+
+
+def _labelled_warnings(comparison: Comparison) -> list[str]:
+    # The CLI names columns by run directory; the report by the labels its figures use.
+    return sample_size_warnings(comparison.table, names=_column_labels(comparison))
 
 
 def write_report(comparison: Comparison, figures: dict[str, Path], path: str | Path) -> Path:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import math
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +25,7 @@ from matplotlib.figure import Figure
 
 from simsocial.metrics import distribution, strategies
 from simsocial.report.compare import Comparison
+from simsocial.report.context import short_labels
 
 HUMAN = "human (PersuasionForGood)"
 _PALETTE = "colorblind"
@@ -47,7 +49,7 @@ def _figure(width: float, height: float) -> Figure:
 
 
 def _grid(n: int, ncols: int = 3, panel: tuple[float, float] = (4.2, 3.0)) -> tuple[Figure, list]:
-    cols = min(n, ncols)
+    cols = 2 if n == 4 else min(n, ncols)  # four panels read best as a square
     rows = math.ceil(n / cols)
     fig = _figure(panel[0] * cols, panel[1] * rows)
     axes = fig.subplots(rows, cols, squeeze=False).ravel().tolist()
@@ -57,9 +59,27 @@ def _grid(n: int, ncols: int = 3, panel: tuple[float, float] = (4.2, 3.0)) -> tu
 
 
 def _labels(comparison: Comparison) -> list[str]:
-    # One run: the method names suffice; several runs: "run · method".
-    several = len({m.run for m in comparison.methods}) > 1
-    return [m.label if several else m.method for m in comparison.methods]
+    """Short, unique column labels: method + knobs, plus model / seed / temperature where columns differ."""
+    columns = [(m.run, m.method) for m in comparison.methods]
+    return short_labels(columns, comparison.settings.get("runs", []))
+
+
+def _title(label: str, detail: str) -> str:
+    # Wrapped so neighbouring panel titles never run into each other.
+    return "\n".join([*textwrap.wrap(label, 34, break_on_hyphens=False), detail])
+
+
+def _shared_legend(fig: Figure, axes: list) -> None:
+    """One legend for all panels, below them, so it never covers a bar."""
+    handles, names = {}, []
+    for ax in axes:
+        for handle, name in zip(*ax.get_legend_handles_labels(), strict=True):
+            key = name.split(" (n=")[0]
+            if key not in handles:
+                handles[key] = handle
+                names.append(key)
+    if handles:
+        fig.legend([handles[n] for n in names], names, loc="outside lower center", ncols=len(names), fontsize=9)
 
 
 @_styled
@@ -79,17 +99,16 @@ def donation_histograms(comparison: Comparison) -> Figure:
                 alpha=0.75,
                 color=colors[i % len(colors)],
                 edgecolor="white",
-                label=f"simulated (n={m.donations.size})",
+                label="simulated",
             )
-        ax.stairs(
-            human.density, human.edges, color="black", linewidth=1.5, label=f"human (n={comparison.human.donations.n})"
-        )
-        l1 = f"L1={m.donation.l1:.2f}" if m.donation else "no donations"
-        ax.set_title(f"{label}\n{l1}", fontsize=10)
+        ax.stairs(human.density, human.edges, color="black", linewidth=1.5,
+                  label=f"human (PersuasionForGood, n={comparison.human.donations.n})")  # fmt: skip
+        l1 = f"n={m.donations.size}, L1={m.donation.l1:.2f}" if m.donation else "n=0: no donations"
+        ax.set_title(_title(label, l1), fontsize=9)
         ax.set_xlim(0, 2)
         ax.set_xlabel("donation ($)")
         ax.set_ylabel("density (per $)")
-        ax.legend(fontsize=8, loc="upper right")
+    _shared_legend(fig, axes)
     fig.suptitle("Donation distribution: simulated vs human ($0.10 bins)")
     return fig
 
@@ -103,12 +122,13 @@ def donation_ecdfs(comparison: Comparison) -> Figure:
         sns.ecdfplot(x=comparison.human.donation_values, ax=ax, color="black", label="human")
         if m.donations.size:
             sns.ecdfplot(x=m.donations, ax=ax, color=colors[i % len(colors)], linewidth=2, label="simulated")
-        ks = f"KS={m.donation.ks.statistic:.2f} (p={m.donation.ks.pvalue:.2g})" if m.donation else "no donations"
-        ax.set_title(f"{label}\n{ks}", fontsize=10)
+        ks = (f"n={m.donations.size}, KS={m.donation.ks.statistic:.2f} (p={m.donation.ks.pvalue:.2g})"
+              if m.donation else "n=0: no donations")  # fmt: skip
+        ax.set_title(_title(label, ks), fontsize=9)
         ax.set_xlim(-0.02, 2.02)
         ax.set_xlabel("donation ($)")
         ax.set_ylabel("share ≤ x")
-        ax.legend(fontsize=8, loc="lower right")
+    _shared_legend(fig, axes)
     fig.suptitle("Donation ECDF: simulated vs human")
     return fig
 
@@ -122,9 +142,11 @@ def _mind_change_frame(comparison: Comparison) -> pd.DataFrame:
     }
     rows = []
     h = comparison.human.mind_change
+    human = f"{HUMAN} (n={h.n})"
     for name, attr in figures.items():
-        rows.append({"source": HUMAN, "figure": name, "share": getattr(h, attr), "low": np.nan, "high": np.nan})
-    for m, label in zip(comparison.methods, _labels(comparison), strict=True):
+        rows.append({"source": human, "figure": name, "share": getattr(h, attr), "low": np.nan, "high": np.nan})
+    for m, short in zip(comparison.methods, _labels(comparison), strict=True):
+        label = f"{short} (n={len(m.stance_table)})"
         for name, attr in figures.items():
             ci = m.intervals.get(attr)
             rows.append(
@@ -144,7 +166,7 @@ def mind_change_bars(comparison: Comparison) -> Figure:
     """Shares of dialogues with a mind change / a refusal / each switch, human vs each method (95% CI)."""
     frame = _mind_change_frame(comparison)
     sources = frame["source"].unique().tolist()
-    fig = _figure(max(7.0, 1.6 * len(sources) + 4), 4.0)
+    fig = _figure(max(9.0, 0.5 * len(sources) * len(frame["figure"].unique()) + 4), 4.2)
     ax = fig.subplots()
     sns.barplot(
         data=frame,
@@ -171,11 +193,19 @@ def mind_change_bars(comparison: Comparison) -> Figure:
                     capsize=3,
                     linewidth=1,
                 )
+            if bar.get_height() == 0:  # a zero is a result: mark it, or it looks like a missing bar
+                x = bar.get_x() + bar.get_width() / 2
+                ax.plot([bar.get_x(), bar.get_x() + bar.get_width()], [0.004, 0.004], color=bar.get_facecolor(),
+                        linewidth=3, solid_capstyle="butt")  # fmt: skip
+                ax.annotate("0", (x, 0.0), xytext=(0, 3), textcoords="offset points", ha="center", fontsize=7)
     ax.set_ylim(0, 1.05)
     ax.set_xlabel("")
     ax.set_ylabel("share of dialogues")
-    ax.legend(fontsize=8, title=None, loc="upper right")
-    ax.set_title(
+    handles, names = ax.get_legend_handles_labels()
+    fig.legend(handles, names, fontsize=8, loc="outside lower center", ncols=min(3, len(names)))  # under the bars
+    if ax.get_legend():
+        ax.get_legend().remove()
+    fig.suptitle(
         f"Persuadee mind changes (human: {comparison.human.mind_change.n} annotated dialogues; bars: 95% bootstrap CI)",
         fontsize=10,
     )
@@ -206,8 +236,12 @@ def strategy_bars(comparison: Comparison) -> Figure:
     )
     ax.set_xlabel("share of persuader labels (human: sentences; simulated: turns)")
     ax.set_ylabel("")
-    ax.legend(fontsize=8, title=None, loc="center right")  # the short inquiry bars leave room there
-    ax.set_title("Persuader strategies (Jensen–Shannon distance to human, base 2)", fontsize=10)
+    handles, names = ax.get_legend_handles_labels()
+    if ax.get_legend():
+        ax.get_legend().remove()
+    # Below the axes: never over a bar, never under the title.
+    fig.legend(handles, names, fontsize=8, loc="outside lower center", ncols=min(3, len(names)))
+    fig.suptitle("Persuader strategies (Jensen–Shannon distance to human, base 2)", fontsize=10)
     return fig
 
 

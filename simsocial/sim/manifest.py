@@ -10,6 +10,7 @@ from typing import Any
 from simsocial import __version__
 from simsocial.llm.factory import LLMSettings
 from simsocial.sim.dialogue import Condition
+from simsocial.sim.knobs import condition_record
 from simsocial.sim.scenario import Scenario
 
 _VERSIONED = ("mesa", "numpy", "pandas", "pyarrow", "openai", "llama_cpp_python", "pydantic", "tenacity")
@@ -44,11 +45,7 @@ def run_manifest(
     return {
         "run_id": run_id,
         "scenario": {"name": scenario.name, "path": scenario_path, "config": scenario.model_dump(mode="json")},
-        "conditions": [
-            {"label": c.label, **{r: getattr(c, r).model_dump(mode="json") for r in ("persuader", "persuadee",
-                                                                                      "donation")}}
-            for c in conditions
-        ],
+        "conditions": [condition_record(c) for c in conditions],  # only the knobs each method uses
         "settings": {"dialogues_per_condition": n_dialogues, "seed": seed, "max_turns": scenario.turns.max_turns,
                      "max_active": max_active, "llm": settings.model_dump(mode="json")},
         "model": model,

@@ -112,6 +112,7 @@ class DialogueRecorder:
             "n_parse_failures": self.n_failures,
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens,
+            "error": dialogue.error,
         }
 
     def rows(self) -> DialogueRows:

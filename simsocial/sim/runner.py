@@ -25,9 +25,11 @@ from simsocial.llm.runtime import LLMRuntime, Runtime
 from simsocial.run_writer import RunWriter
 from simsocial.sim.dialogue import Condition, DialogueSpec
 from simsocial.sim.executors import DialogueExecutor, ExecutionJob, LocalExecutor
+from simsocial.sim.fingerprint import check_run_dir, settings_fingerprint
 from simsocial.sim.manifest import package_versions, run_manifest
 from simsocial.sim.model import default_run_id, dialogue_specs
-from simsocial.sim.progress import RunProgress
+from simsocial.sim.progress import RunProgress, expected_calls
+from simsocial.sim.resume import completed_result, reopen_completed, tidy_completed
 from simsocial.sim.scenario import Scenario
 from simsocial.sim.summary import summarize_run
 
@@ -90,6 +92,11 @@ def run_simulation(
     out_dir = Path(out_dir)
     settings = llm_settings or LLMSettings()
     run_id = run_id or default_run_id(scenario, seed)
+    # Before any call: refuse to mix runs made with other settings (raises RunMismatchError, files untouched).
+    check_run_dir(out_dir, settings_fingerprint(scenario, conditions, seed, settings), n_dialogues)
+    if (completed := completed_result(out_dir, n_dialogues * len(conditions))) is not None:
+        return RunResult(out_dir, *completed)
+    reopen_completed(out_dir)  # a completed run asked for more dialogues is extended
     writer = RunWriter(out_dir, shard_size=shard_size)
     plan = plan_run(conditions, n_dialogues, seed, writer)
     started = datetime.now(UTC)
@@ -100,7 +107,10 @@ def run_simulation(
         stats = runtime.stack.stats
         before = stats.copy()  # a shared runtime's earlier totals are not ours
         job_progress = on_progress
-        with RunProgress(len(plan.all_specs), plan.n_done, stats, enabled=show_progress and on_progress is None) as bar:
+        per_dialogue, turns_each = expected_calls(conditions, scenario.turns.max_turns)  # live turns and ETA
+        with RunProgress(len(plan.all_specs), plan.n_done, stats, enabled=show_progress and on_progress is None,
+                         calls_per_dialogue=per_dialogue, turns_per_dialogue=turns_each,
+                         max_active=max_active) as bar:  # fmt: skip
             job = ExecutionJob(scenario, conditions, plan.todo, seed, run_id, runtime, max_active,
                                emit=writer.add_rows, progress=job_progress or bar.advance)  # fmt: skip
             try:
@@ -118,6 +128,7 @@ def run_simulation(
                      "finished": datetime.now(UTC).isoformat(), "wall_time_s": round(time.perf_counter() - clock, 3),
                      "counts": tally.counts()}  # fmt: skip
         writer.write_manifest(manifest)
+        tidy_completed(out_dir)
         return RunResult(out_dir, summarize_run(*tally.summary_frames()), manifest)
     finally:
         if owns_runtime:

@@ -18,6 +18,7 @@ def summarize_run(dialogues: pd.DataFrame, turns: pd.DataFrame | None = None) ->
             "method": method,
             "dialogues": len(group),
             "ok": int((group["status"] == "ok").sum()),
+            "failed": int((group["status"] == "failed").sum()),
             "mean_donation": donations.mean() if len(donations) else float("nan"),
             "share_zero": (donations == 0).mean() if len(donations) else float("nan"),
             "mind_change_rate": (group["mind_changes"] > 0).mean(),

@@ -18,6 +18,7 @@ from typing import Any
 
 import json_repair
 
+from simsocial.vs.debris import is_json_debris
 from simsocial.vs.distribution import Candidate, VerbalizedDistribution
 from simsocial.vs.fields import CandidateField
 
@@ -141,8 +142,8 @@ def _distribution_from_items(
     extras: list[dict[str, Any]] = []
     for item in items:
         text, prob, extra = _read_item(item)
-        if not text:
-            repairs.append("empty_text_dropped")
+        if not text or is_json_debris(text):  # a failed candidate: counted, never spoken
+            repairs.append("empty_text_dropped" if not text else "json_debris_dropped")
             continue
         texts.append(text)
         probs.append(prob)

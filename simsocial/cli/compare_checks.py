@@ -1,0 +1,62 @@
+"""Guards around ``simsocial compare``: inputs checked up front, no half-written output, small-n warnings.
+
+* :func:`check_compare_inputs` refuses a directory given twice and an ``--out`` that cannot be written,
+  before anything is read or written.
+* :func:`track_output` remembers which files ``--out`` held; :func:`undo_partial_output` (called by the
+  CLI's top-level error handler) removes what an interrupted comparison wrote, so a failure leaves
+  nothing half-written.
+* the small-n warnings and table notes live in :mod:`simsocial.report.caveats` (the report shows them too).
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+import typer
+
+from simsocial.cli.options import ensure_writable_dir
+from simsocial.report.caveats import annotate_display, sample_size_warnings
+
+__all__ = ["annotate_display", "check_compare_inputs", "sample_size_warnings", "track_output", "undo_partial_output"]
+
+_tracked: list[tuple[Path, set[Path], bool]] = []  # (out dir, files before, whether we created it)
+
+
+def check_compare_inputs(run_dirs: Sequence[Path], out: Path) -> None:
+    """Refuse duplicates among ``run_dirs`` and an unwritable ``out`` (``typer.BadParameter``)."""
+    seen: dict[Path, Path] = {}
+    for path in run_dirs:
+        key = Path(path).resolve()
+        if key in seen:
+            also = "" if str(seen[key]) == str(path) else f" (also as {seen[key]})"
+            raise typer.BadParameter(f"{path} is given twice{also}; compare each run once", param_hint="RUN_DIR")
+        seen[key] = Path(path)
+    if not out.exists():  # compare creates it: remove it again if the comparison fails
+        _tracked.append((out, set(), True))
+    ensure_writable_dir(out, keep=False)
+
+
+def track_output(out: Path) -> None:
+    """Remember what ``out`` holds now, so files written after this can be removed on failure."""
+    created = any(o == out and c for o, _, c in _tracked)
+    before = {p for p in out.rglob("*")} if out.is_dir() else set()
+    _tracked[:] = [t for t in _tracked if t[0] != out]
+    _tracked.append((out, before, created))
+
+
+def undo_partial_output() -> list[Path]:
+    """Remove files written into tracked outputs since :func:`track_output`; returns what was removed."""
+    removed: list[Path] = []
+    for out, before, created in _tracked:
+        if created:
+            shutil.rmtree(out, ignore_errors=True)
+            removed.append(out)
+            continue
+        for path in sorted(out.rglob("*"), reverse=True) if out.is_dir() else []:
+            if path not in before:
+                shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
+                removed.append(path)
+    _tracked.clear()
+    return removed
