@@ -10,7 +10,8 @@ Nothing is lost on a crash or ``kill -9``: each cell's finished dialogues are on
 ``--resume`` re-expands the sweep, checks it describes the same cells, skips finished cells and lets
 ``run_simulation`` skip finished dialogues.  With the response cache, a resumed sweep's results equal an
 uninterrupted run's (each dialogue's randomness depends only on its seed, replicate and condition).
-Cells run one after another; within a cell up to ``concurrency`` dialogues run at once (locally, or
+Cells run side by side (:mod:`simsocial.batch.side_by_side`), all cells on an endpoint sharing its
+``concurrency`` calls in flight; within a cell up to ``concurrency`` dialogues run at once (locally, or
 spread over Ray workers by :mod:`simsocial.batch.ray_executor`).
 """
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -25,12 +27,14 @@ from typing import Any, Literal
 from simsocial.batch.cells import Cell, expand_cells
 from simsocial.batch.endpoints import EndpointPool
 from simsocial.batch.index import DONE, FAILED, INTERRUPTED, RUNNING, SWEEP_FILE, SweepIndex, now, read_index
+from simsocial.batch.shared_runtime import CellRuntime, StatsTotal
+from simsocial.batch.side_by_side import SideBySide
 from simsocial.batch.sweep import Endpoint, Sweep, SweepError, load_sweep, sweep_scenario
 from simsocial.llm.errors import LLMError
 from simsocial.llm.factory import LLMSettings
 from simsocial.llm.stats import CallStats
 from simsocial.sim.progress import RunProgress
-from simsocial.sim.runner import DialogueExecutor, run_simulation
+from simsocial.sim.runner import DialogueExecutor, RunResult, run_simulation
 from simsocial.sim.scenario import Scenario
 from simsocial.sim.writer import PROGRESS_FILE, atomic_write_text
 
@@ -140,6 +144,7 @@ def run_sweep(
     shard_size: int | None = None,
     gguf: Path | None = None,
     show_progress: bool = True,
+    cells_at_once: int | None = None,
 ) -> SweepResult:
     """Run (or resume) every cell of a sweep into ``out_dir``; see the module doc.
 
@@ -147,7 +152,9 @@ def run_sweep(
     its ``max_in_flight`` is set to ``concurrency``.  ``executor`` is ``"local"``, ``"ray"`` (with
     ``address`` of a running cluster, or a local one) or any :class:`DialogueExecutor`.  Cells that fail
     as a whole (their endpoint cannot be reached at all) are marked ``failed`` and the sweep goes on.
-    KeyboardInterrupt marks the running cell ``interrupted`` and propagates.
+    KeyboardInterrupt marks the running cells ``interrupted`` and propagates.  Cells run side by side
+    (:mod:`simsocial.batch.side_by_side`), at most ``cells_at_once`` at a time (default: as many as the
+    in-flight budget can keep busy); every cell on an endpoint shares its ``concurrency`` calls in flight.
     """
     out_dir = Path(out_dir)
     run_cells = _executor(executor, address)
@@ -160,43 +167,83 @@ def run_sweep(
     settings = (llm or LLMSettings()).model_copy(update={"max_in_flight": concurrency})
     if settings.cache_path is not None:
         settings = settings.model_copy(update={"cache_path": Path(settings.cache_path).resolve()})  # for workers
-    stats = CallStats()
-    pool = EndpointPool(settings, stats, gguf)
-    result = SweepResult(out_dir, cells, {}, stats=stats)
+    endpoint_stats = CallStats()  # what the endpoint runtimes count themselves (nothing: cells count)
+    pool = EndpointPool(settings, endpoint_stats, gguf)
+    cell_stats: dict[str, CallStats] = {}
+    total_stats = StatsTotal()
+    result = SweepResult(out_dir, cells, {}, stats=CallStats())
     total = sum(c.dialogues for c in cells)
-    done_before = sum(_dialogues_on_disk(out_dir / c.cell_dir, c.dialogues) for c in cells)
+    done_before = {c.cell_id: _dialogues_on_disk(out_dir / c.cell_dir, c.dialogues) for c in cells}
+    todo = [c for c in cells if index.status(c.cell_id) != DONE]
+    for cell in cells:
+        if index.status(cell.cell_id) == DONE:
+            result.status[cell.cell_id] = DONE
+    if run_cells is not None and hasattr(run_cells, "_ensure_ray"):
+        run_cells._ensure_ray()  # once, here: cell threads must not race to ray.init
+
+    def run_cell(cell: Cell, progress: Callable[[int], None]) -> RunResult:
+        return run_simulation(
+            plan.scenario, [cell.condition], cell.dialogues, cell.seed, out_dir / cell.cell_dir,
+            pool.settings_for(cell.endpoint), runtime=CellRuntime(runtimes[cell.cell_id], cell_stats[cell.cell_id]),
+            max_active=concurrency, scenario_path=str(plan.scenario_path), run_id=cell.cell_id,
+            show_progress=False, shard_size=shard_size or plan.sweep.shard_size,
+            extra_manifest={"sweep": {"dir": str(out_dir), **cell.settings()}},
+            executor=run_cells, on_progress=progress,
+        )  # fmt: skip
+
+    runtimes: dict[str, Any] = {}
+
+    def on_start(cell: Cell) -> None:
+        runtimes[cell.cell_id] = pool.runtime_for(cell.endpoint)  # opened here, in the calling thread
+        cell_stats[cell.cell_id] = stats = CallStats()
+        total_stats.parts.append(stats)
+        index.update(cell.cell_id, status=RUNNING, started=index.rows[cell.cell_id]["started"] or now())
+        running.add(cell.label)
+        bar.set_description(_running_label(running, len(cells)))
+
+    def on_end(cell: Cell, run: RunResult | None, exc: BaseException | None) -> None:
+        running.discard(cell.label)
+        bar.set_description(_running_label(running, len(cells)))
+        if isinstance(exc, KeyboardInterrupt):
+            index.update(cell.cell_id, status=INTERRUPTED)
+            result.status[cell.cell_id] = INTERRUPTED
+        elif isinstance(exc, LLMError | OSError | ValueError):
+            index.update(cell.cell_id, status=FAILED, error=str(exc)[:2000], finished=now())
+            result.status[cell.cell_id] = FAILED
+            result.errors[cell.cell_id] = str(exc)
+        elif exc is not None:
+            raise exc  # a bug: surface it
+        else:
+            assert run is not None
+            written = int(run.manifest["counts"]["dialogues"])
+            index.update(cell.cell_id, status=DONE, dialogues_done=written, error=None, finished=now())
+            result.status[cell.cell_id] = DONE
+
+    running: set[str] = set()
+    scheduler = SideBySide(run_cell, lambda c: c.dialogues - done_before[c.cell_id], concurrency,
+                           max_cells=cells_at_once)  # fmt: skip
     try:
-        with RunProgress(total, done_before, stats, enabled=show_progress, description="sweep") as bar:
-            for number, cell in enumerate(cells, 1):
-                if index.status(cell.cell_id) == DONE:
-                    result.status[cell.cell_id] = DONE
-                    continue
-                bar.set_description(f"cell {number}/{len(cells)} {cell.label}")
-                index.update(cell.cell_id, status=RUNNING, started=index.rows[cell.cell_id]["started"] or now())
-                try:
-                    run = run_simulation(
-                        plan.scenario, [cell.condition], cell.dialogues, cell.seed, out_dir / cell.cell_dir,
-                        pool.settings_for(cell.endpoint), runtime=pool.runtime_for(cell.endpoint),
-                        max_active=concurrency, scenario_path=str(plan.scenario_path), run_id=cell.cell_id,
-                        show_progress=False, shard_size=shard_size or plan.sweep.shard_size,
-                        extra_manifest={"sweep": {"dir": str(out_dir), **cell.settings()}},
-                        executor=run_cells, on_progress=bar.advance,
-                    )  # fmt: skip
-                except KeyboardInterrupt:
-                    index.update(cell.cell_id, status=INTERRUPTED)
-                    result.status[cell.cell_id] = INTERRUPTED
-                    raise
-                except (LLMError, OSError, ValueError) as exc:
-                    index.update(cell.cell_id, status=FAILED, error=str(exc)[:2000], finished=now())
-                    result.status[cell.cell_id] = FAILED
-                    result.errors[cell.cell_id] = str(exc)
-                else:
-                    written = int(run.manifest["counts"]["dialogues"])
-                    index.update(cell.cell_id, status=DONE, dialogues_done=written, error=None, finished=now())
-                    result.status[cell.cell_id] = DONE
+        with RunProgress(total, sum(done_before.values()), total_stats, enabled=show_progress,  # type: ignore[arg-type]
+                         description="sweep") as bar:  # fmt: skip
+            try:
+                scheduler.run(todo, on_start, lambda _cell, n: bar.advance(n), on_end)
+            except KeyboardInterrupt:
+                for cell in todo:
+                    if index.status(cell.cell_id) == RUNNING:
+                        index.update(cell.cell_id, status=INTERRUPTED)
+                        result.status[cell.cell_id] = INTERRUPTED
+                raise
     finally:
+        result.stats.merge(total_stats.total())
         pool.close()
     return result
+
+
+def _running_label(running: set[str], n_cells: int) -> str:
+    if not running:
+        return "sweep"
+    first = sorted(running)[0]
+    return f"{len(running)} of {n_cells} cells: {first}" + (" …" if len(running) > 1 else "")
 
 
 def _executor(executor: ExecutorName | DialogueExecutor, address: str | None) -> DialogueExecutor | None:
