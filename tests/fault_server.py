@@ -188,8 +188,10 @@ class FaultServer:
         ok_delay_s: float = 0.0,
         record: bool = True,
         port: int = 0,
+        count_tokens: bool = False,
     ) -> None:
         self.state = FaultScript()
+        self.count_tokens = count_tokens  # usage from lengths (4 characters a token) instead of fixed 11/7
         self.schema_answers = schema_answers
         self.ok_delay_s = ok_delay_s
         self.record = record
@@ -341,7 +343,9 @@ class FaultServer:
                             "finish_reason": "stop",
                         }
                     ],
-                    "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18},
+                    "usage": _usage(body, content)
+                    if server.count_tokens
+                    else {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18},
                 }
 
             def _send_error(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
@@ -368,6 +372,14 @@ class FaultServer:
                     pass  # the client gave up (timeout) before we answered
 
         return Handler
+
+
+def _usage(body: Any, content: str) -> dict[str, int]:
+    """Token counts a real server would report, approximated as 4 characters a token (+4 per message)."""
+    messages = body.get("messages", []) if isinstance(body, dict) else []
+    prompt = sum(len(str(m.get("content", ""))) // 4 + 4 for m in messages if isinstance(m, dict))
+    completion = len(content) // 4
+    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -24,12 +24,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from simsocial.batch.budget_run import RUN_COMPLETE, RUN_INCOMPLETE, cell_admitter, mark_run, spent_of
 from simsocial.batch.cells import Cell, expand_cells
 from simsocial.batch.endpoints import EndpointPool
-from simsocial.batch.index import DONE, FAILED, INTERRUPTED, RUNNING, SWEEP_FILE, SweepIndex, now, read_index
+from simsocial.batch.index import (
+    DONE,
+    FAILED,
+    INCOMPLETE,
+    INTERRUPTED,
+    RUNNING,
+    SWEEP_FILE,
+    SweepIndex,
+    now,
+    read_index,
+)
 from simsocial.batch.shared_runtime import CellRuntime, StatsTotal
 from simsocial.batch.side_by_side import SideBySide
 from simsocial.batch.sweep import Endpoint, Sweep, SweepError, load_sweep, sweep_scenario
+from simsocial.llm.budget import Budget, BudgetGate
 from simsocial.llm.errors import LLMError
 from simsocial.llm.factory import LLMSettings
 from simsocial.llm.stats import CallStats
@@ -60,6 +72,7 @@ class SweepResult:
     status: dict[str, str]  # cell_id -> final status
     errors: dict[str, str] = field(default_factory=dict)
     stats: CallStats = field(default_factory=CallStats)
+    budget_stopped: bool = False  # the budget stopped admitting dialogues (cells incomplete or pending)
 
     @property
     def ok(self) -> bool:
@@ -145,6 +158,7 @@ def run_sweep(
     gguf: Path | None = None,
     show_progress: bool = True,
     cells_at_once: int | None = None,
+    budget: Budget | None = None,
 ) -> SweepResult:
     """Run (or resume) every cell of a sweep into ``out_dir``; see the module doc.
 
@@ -155,6 +169,9 @@ def run_sweep(
     KeyboardInterrupt marks the running cells ``interrupted`` and propagates.  Cells run side by side
     (:mod:`simsocial.batch.side_by_side`), at most ``cells_at_once`` at a time (default: as many as the
     in-flight budget can keep busy); every cell on an endpoint shares its ``concurrency`` calls in flight.
+    ``budget`` (calls/tokens for this invocation) stops admitting dialogues before it would be exceeded:
+    cells cut short are marked ``incomplete`` (sweep.parquet and their run.json), cells not started stay
+    ``pending``, and ``result.budget_stopped`` is set; ``--resume`` continues.
     """
     out_dir = Path(out_dir)
     run_cells = _executor(executor, address)
@@ -178,17 +195,21 @@ def run_sweep(
     for cell in cells:
         if index.status(cell.cell_id) == DONE:
             result.status[cell.cell_id] = DONE
+    gate = BudgetGate(budget, spent_of(lambda: total_stats)) if budget is not None and budget.limited else None
     if run_cells is not None and hasattr(run_cells, "_ensure_ray"):
         run_cells._ensure_ray()  # once, here: cell threads must not race to ray.init
 
     def run_cell(cell: Cell, progress: Callable[[int], None]) -> RunResult:
+        admit = cell_admitter(gate, cell, plan.scenario) if gate is not None else None
+        if gate is not None:
+            progress = _releasing(gate, cell.cell_id, progress)
         return run_simulation(
             plan.scenario, [cell.condition], cell.dialogues, cell.seed, out_dir / cell.cell_dir,
             pool.settings_for(cell.endpoint), runtime=CellRuntime(runtimes[cell.cell_id], cell_stats[cell.cell_id]),
             max_active=concurrency, scenario_path=str(plan.scenario_path), run_id=cell.cell_id,
             show_progress=False, shard_size=shard_size or plan.sweep.shard_size,
             extra_manifest={"sweep": {"dir": str(out_dir), **cell.settings()}},
-            executor=run_cells, on_progress=progress,
+            executor=run_cells, on_progress=progress, admit=admit,
         )  # fmt: skip
 
     runtimes: dict[str, Any] = {}
@@ -216,12 +237,14 @@ def run_sweep(
         else:
             assert run is not None
             written = int(run.manifest["counts"]["dialogues"])
-            index.update(cell.cell_id, status=DONE, dialogues_done=written, error=None, finished=now())
-            result.status[cell.cell_id] = DONE
+            status = DONE if written >= cell.dialogues else INCOMPLETE  # short only when the budget stopped it
+            mark_run(out_dir / cell.cell_dir, RUN_COMPLETE if status == DONE else RUN_INCOMPLETE, budget, gate)
+            index.update(cell.cell_id, status=status, dialogues_done=written, error=None, finished=now())
+            result.status[cell.cell_id] = status
 
     running: set[str] = set()
     scheduler = SideBySide(run_cell, lambda c: c.dialogues - done_before[c.cell_id], concurrency,
-                           max_cells=cells_at_once)  # fmt: skip
+                           max_cells=cells_at_once, may_start=lambda: gate is None or not gate.stopped)  # fmt: skip
     try:
         with RunProgress(total, sum(done_before.values()), total_stats, enabled=show_progress,  # type: ignore[arg-type]
                          description="sweep") as bar:  # fmt: skip
@@ -235,8 +258,17 @@ def run_sweep(
                 raise
     finally:
         result.stats.merge(total_stats.total())
+        result.budget_stopped = gate is not None and gate.stopped
         pool.close()
     return result
+
+
+def _releasing(gate: BudgetGate, account: str, progress: Callable[[int], None]) -> Callable[[int], None]:
+    def release(n: int) -> None:
+        gate.finished(account, n)
+        progress(n)
+
+    return release
 
 
 def _running_label(running: set[str], n_cells: int) -> str:

@@ -13,7 +13,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from simsocial.batch import SweepError, read_index, run_sweep
+from simsocial.batch import SweepError, plan_sweep, read_index, run_sweep
+from simsocial.batch.budget_run import EXIT_BUDGET, budget_message, estimate_table, sweep_estimates
+from simsocial.cli.budget_opts import DryRun, MaxCalls, MaxTokens, budget_of
 from simsocial.cli.options import BaseUrl, CachePath, Gguf, ModelName, NoCache, Structured
 from simsocial.llm.factory import DEFAULT_CACHE_PATH, LLMSettings
 
@@ -68,6 +70,9 @@ def batch(
     no_cache: NoCache = False,
     structured_output: Structured = "auto",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    dry_run: DryRun = False,
+    max_calls: MaxCalls = None,
+    max_tokens: MaxTokens = None,
 ) -> None:
     """Run a Monte Carlo sweep: each cell of the grid (methods × VS knobs × endpoints × seeds) writes a run.
 
@@ -83,6 +88,14 @@ def batch(
         raise typer.BadParameter("use local or ray", param_hint="--executor")
     if bool(base_url) != bool(model):
         raise typer.BadParameter("--base-url and --model go together", param_hint="--base-url/--model")
+    if dry_run:
+        try:
+            plan = plan_sweep(sweep, dialogues=dialogues, base_url=base_url, model=model)
+        except SweepError as exc:
+            err.print(f"[red]error:[/] {escape(str(exc))}")
+            raise typer.Exit(2) from None
+        console.print(estimate_table(sweep_estimates(plan.scenario, plan.cells)))
+        return
     settings = LLMSettings(
         cache_path=None if no_cache else cache,
         cache_mode="off" if no_cache else "readwrite",
@@ -94,7 +107,7 @@ def batch(
         result = run_sweep(
             sweep, out, resume=resume, executor=executor, address=address,  # type: ignore[arg-type]
             dialogues=dialogues, base_url=base_url, model=model, llm=settings, concurrency=concurrency,
-            shard_size=shard_size, gguf=gguf, show_progress=not quiet,
+            shard_size=shard_size, gguf=gguf, show_progress=not quiet, budget=budget_of(max_calls, max_tokens),
         )  # fmt: skip
     except SweepError as exc:
         err.print(f"[red]error:[/] {escape(str(exc))}")
@@ -117,6 +130,14 @@ def batch(
     for cell_id, message in result.errors.items():
         err.print(f"[red]cell {escape(cell_id)} failed:[/] {escape(message)}")
     console.print(f"sweep: [bold]{escape(str(out))}[/] (sweep.parquet, cells/)")
+    if result.budget_stopped:
+        again = [a for a in sys.argv[1:] if a != "--resume"]
+        done = sum(r["dialogues_done"] or 0 for r in read_index(out))
+        wanted = sum(r["dialogues"] for r in read_index(out))
+        budget = budget_of(max_calls, max_tokens)
+        assert budget is not None
+        err.print(escape(budget_message(budget, done, wanted, usage, f"simsocial {shlex.join(again)} --resume")))
+        raise typer.Exit(EXIT_BUDGET)
     if not result.ok:
         err.print("some cells failed; fix the cause and run the same command with --resume")
         raise typer.Exit(1)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -12,6 +14,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from simsocial.batch.budget_run import EXIT_BUDGET, budget_message, estimate_table, run_estimates, run_with_budget
+from simsocial.cli.budget_opts import DryRun, MaxCalls, MaxTokens, budget_of
 from simsocial.cli.options import (
     BaseUrl,
     CachePath,
@@ -24,8 +28,9 @@ from simsocial.cli.options import (
 )
 from simsocial.llm.errors import FatalLLMError, LLMError
 from simsocial.llm.factory import DEFAULT_CACHE_PATH
+from simsocial.llm.stats import CallStats
 from simsocial.report.transcript import render_transcript
-from simsocial.sim import ScenarioError, load_scenario, parse_condition, run_simulation, scenario_condition
+from simsocial.sim import ScenarioError, load_scenario, parse_condition, scenario_condition
 
 # Wide enough for the summary table when output is piped (rich assumes 80 columns off a terminal).
 console = Console(width=None if Console().is_terminal else 140)
@@ -63,6 +68,9 @@ def run(
     show_transcript: Annotated[
         bool, typer.Option("--transcript/--no-transcript", help="Print one sampled dialogue after the table.")
     ] = True,
+    dry_run: DryRun = False,
+    max_calls: MaxCalls = None,
+    max_tokens: MaxTokens = None,
 ) -> None:
     """Simulate persuasion dialogues in which every utterance and the donation are sampled from
     LLM-verbalized distributions, and write run.json + dialogues/turns/candidates.parquet."""
@@ -76,14 +84,19 @@ def run(
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from None
     settings = llm_settings(base_url, model, gguf, concurrency, cache, no_cache, structured_output)
+    if dry_run:
+        console.print(estimate_table(run_estimates(spec, conditions, dialogues, base_url or "embedded")))
+        return
     out = out or Path("outputs") / f"{spec.name}-{datetime.now():%Y%m%d-%H%M%S}"
     labels = escape(", ".join(c.label for c in conditions))
     err.print(
         f"[bold]{spec.name}[/]: {dialogues} dialogue(s) × \\[{labels}], {spec.turns.max_turns} turns, seed {seed}"
     )
     try:
-        result = run_simulation(spec, conditions, dialogues, seed, out, settings, max_active=concurrency,
-                                scenario_path=str(scenario), show_progress=not quiet)  # fmt: skip
+        budgeted = run_with_budget(spec, conditions, dialogues, seed, out, settings, max_active=concurrency,
+                                   scenario_path=str(scenario), show_progress=not quiet,
+                                   budget=budget_of(max_calls, max_tokens))  # fmt: skip
+        result = budgeted.result
     except KeyboardInterrupt:
         err.print(f"\n[yellow]interrupted[/]: finished dialogues are saved in {out}/shards; "
                   "run the same command again to resume.")  # fmt: skip
@@ -106,6 +119,14 @@ def run(
     )
     console.print(f"results: [bold]{out}[/] (run.json, dialogues.parquet, turns.parquet, candidates.parquet)")
     console.print(f"compare with the human study: simsocial compare {out}")
+    if budgeted.incomplete:
+        budget = budget_of(max_calls, max_tokens)
+        assert budget is not None
+        again = shlex.join(["simsocial", *sys.argv[1:]] + ([] if "--out" in sys.argv else ["--out", str(out)]))
+        done = int(result.manifest["counts"]["dialogues"])
+        stats = CallStats.from_dict(usage)
+        err.print(escape(budget_message(budget, done, dialogues * len(conditions), stats, again)))
+        raise typer.Exit(EXIT_BUDGET)
 
 
 def summary_table(summary: pd.DataFrame) -> Table:

@@ -70,6 +70,7 @@ class PersuasionModel(mesa.Model):
         max_parse_attempts: int = 3,
         persona_pools: tuple[PersonaPool | None, PersonaPool | None] | None = None,
         collect_agents: bool = True,
+        admit: Callable[[DialogueSpec], bool] | None = None,
     ) -> None:
         if not isinstance(rng, int | np.integer):
             raise TypeError("rng must be an integer seed, so that runs can be replayed and resumed")
@@ -89,6 +90,7 @@ class PersuasionModel(mesa.Model):
         queue = list(specs) if specs is not None else dialogue_specs(conditions, n_dialogues, self.seed)
         self._queue = queue[::-1]  # pop() from the end = admission in spec order
         self.n_total = len(queue)
+        self._may_admit = admit  # a budget: once it says no, the queued dialogues are dropped (run incomplete)
         self.on_dialogue_done = on_dialogue_done
         self.finished_dialogues: list[Dialogue] = []  # kept only when there is no on_dialogue_done
         self.n_finished = 0
@@ -219,6 +221,8 @@ class PersuasionModel(mesa.Model):
                 # dialogues never pile up in memory however fast the answers come (a replay from the cache).
                 while (self._queue and len(running) < self.max_active and len(window) < 4 * self.max_active
                        and done.qsize() < self.max_active):  # fmt: skip
+                    if not self._admission_allowed():
+                        break
                     task = asyncio.create_task(self._play(self._new_dialogue(self._queue.pop())))
                     window.append(task)
                     running.add(task)
@@ -301,9 +305,17 @@ class PersuasionModel(mesa.Model):
             and persuadee.stated_amount is not None
         )
 
+    def _admission_allowed(self) -> bool:
+        if self._may_admit is None or self._may_admit(self._queue[-1]):
+            return True
+        self._queue.clear()
+        return False
+
     def _admit(self) -> None:
         room = self.max_active - len(self.agents_by_type.get(Persuadee, []))
-        batch = [self._queue.pop() for _ in range(min(room, len(self._queue)))]
+        batch = []
+        while self._queue and len(batch) < room and self._admission_allowed():
+            batch.append(self._queue.pop())
         if not batch:
             return
         dialogues = [self._new_dialogue(spec) for spec in batch]

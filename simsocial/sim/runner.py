@@ -63,6 +63,7 @@ class ExecutionJob:
     max_active: int
     emit: Callable[[DialogueRows], None]
     progress: Callable[[int], None]
+    admit: Callable[[DialogueSpec], bool] | None = None  # before each dialogue; False drops the rest (budget)
 
 
 class DialogueExecutor(Protocol):
@@ -79,6 +80,7 @@ class LocalExecutor:
         model = PersuasionModel(
             job.scenario, job.conditions, rng=job.seed, runtime=job.runtime, max_active=job.max_active,
             run_id=job.run_id, specs=job.specs, on_dialogue_done=lambda d: job.emit(d.rows()), collect_agents=False,
+            admit=job.admit,
         )  # fmt: skip
         model.run_concurrently(job.progress)
 
@@ -110,6 +112,7 @@ def run_simulation(
     extra_manifest: dict[str, Any] | None = None,
     executor: DialogueExecutor | None = None,
     on_progress: Callable[[int], None] | None = None,
+    admit: Callable[[DialogueSpec], bool] | None = None,
 ) -> RunResult:
     """Simulate ``n_dialogues`` per condition and write the run directory; resumes a partial one.
 
@@ -117,6 +120,8 @@ def run_simulation(
     again after a crash finishes the run without losing or duplicating a dialogue.  ``executor`` decides
     where dialogues run (default :class:`LocalExecutor`); ``on_progress`` replaces the run's own progress
     bar (a batch shows one bar over all its cells); ``extra_manifest`` is merged into ``run.json``.
+    ``admit`` (a budget) is asked before each dialogue starts; once it says no, the dialogues not yet
+    started are left for a later resume.
     """
     out_dir = Path(out_dir)
     settings = llm_settings or LLMSettings()
@@ -137,7 +142,8 @@ def run_simulation(
         try:
             with RunProgress(len(all_specs), len(done), stats, enabled=show_progress and on_progress is None) as bar:
                 execute(ExecutionJob(scenario, conditions, todo, seed, run_id, runtime, max_active,
-                                     emit=writer.add_rows, progress=on_progress or bar.advance))  # fmt: skip
+                                     emit=writer.add_rows, progress=on_progress or bar.advance,
+                                     admit=admit))  # fmt: skip
         except (KeyboardInterrupt, FatalLLMError):
             writer.flush()  # finished dialogues still in the buffer are complete: keep them
             raise
