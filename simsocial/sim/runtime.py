@@ -17,6 +17,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from simsocial.llm.factory import LLMSettings, LLMStack, open_llm
+from simsocial.llm.loop import new_event_loop
 from simsocial.llm.stats import CallStats
 
 T = TypeVar("T")
@@ -27,7 +28,7 @@ class LLMRuntime:
 
     def __init__(self, settings: LLMSettings, stats: CallStats | None = None) -> None:
         self.settings = settings
-        self._loop = asyncio.new_event_loop()
+        self._loop = new_event_loop()  # uvloop when installed
         self._thread = threading.Thread(target=self._loop.run_forever, name="simsocial-llm", daemon=True)
         self._thread.start()
         self._exit_stack = AsyncExitStack()
