@@ -34,6 +34,7 @@ import openai
 
 from simsocial.llm import wire
 from simsocial.llm.base import ChatModel
+from simsocial.llm.pacing import RateLimitPacer
 from simsocial.llm.types import ChatRequest, ChatResponse
 
 Dialect = Literal["auto", "json_schema", "json_object_schema", "none"]
@@ -53,6 +54,7 @@ class OpenAICompatibleModel(ChatModel):
         dialect: Dialect = "auto",
         timeout_s: float = 120.0,
         max_connections: int = 256,
+        pacing: bool = True,
     ) -> None:
         self.base_url = base_url
         self.model = model
@@ -61,6 +63,9 @@ class OpenAICompatibleModel(ChatModel):
         key = api_key or os.environ.get("OPENAI_API_KEY") or _LOCAL_KEY
         import httpx
 
+        # Rate-limit headers of every response (errors included) pace the calls not yet sent.
+        self.pacer: RateLimitPacer | None = RateLimitPacer() if pacing else None
+        hooks = {"response": [self._observe]} if pacing else {}
         self.transport = wire.transport()
         self.raw_parse = wire.raw_parse()
         aiohttp = self.transport == "aiohttp"
@@ -76,6 +81,7 @@ class OpenAICompatibleModel(ChatModel):
                 http_client=http_client(
                     limits=httpx.Limits(max_connections=per_pool, max_keepalive_connections=per_pool),
                     timeout=timeout_s,
+                    event_hooks=hooks,
                 ),
             )
             for _ in range(n_pools)
@@ -94,6 +100,10 @@ class OpenAICompatibleModel(ChatModel):
             "model": self.model,
             "structured_output": self.dialect,
         }
+
+    async def _observe(self, response: Any) -> None:
+        if self.pacer is not None:
+            self.pacer.observe(response.headers)
 
     async def aclose(self) -> None:
         for client in self._clients:
@@ -130,6 +140,8 @@ class OpenAICompatibleModel(ChatModel):
         if request.seed is not None:
             kwargs["seed"] = request.seed
         extra_body = _response_format(request.response_schema, dialect)
+        if self.pacer is not None:
+            await self.pacer.before_call(_token_estimate(request))
         pool = min(range(len(self._busy)), key=self._busy.__getitem__)
         self._busy[pool] += 1
         started = time.perf_counter()
@@ -146,6 +158,12 @@ class OpenAICompatibleModel(ChatModel):
         latency = time.perf_counter() - started
         fields = wire.read_completion(raw)
         return ChatResponse(latency_s=latency, model=fields.pop("model") or self.model, **fields)
+
+
+def _token_estimate(request: ChatRequest) -> int:
+    """Tokens a call may use, for pacing: its prompt (≈4 characters a token) plus its completion cap."""
+    prompt = sum(len(m.get("content", "")) for m in request.messages) // 4 + 4 * len(request.messages)
+    return prompt + (request.max_tokens or 0)
 
 
 def _rejects_format(exc: openai.APIStatusError) -> bool:
