@@ -55,6 +55,7 @@ class OpenAICompatibleModel(ChatModel):
         timeout_s: float = 120.0,
         max_connections: int = 256,
         pacing: bool = True,
+        max_pause_s: float = 30.0,
     ) -> None:
         self.base_url = base_url
         self.model = model
@@ -64,7 +65,7 @@ class OpenAICompatibleModel(ChatModel):
         import httpx
 
         # Rate-limit headers of every response (errors included) pace the calls not yet sent.
-        self.pacer: RateLimitPacer | None = RateLimitPacer() if pacing else None
+        self.pacer: RateLimitPacer | None = RateLimitPacer(max_pause_s=max_pause_s) if pacing else None
         hooks = {"response": [self._observe]} if pacing else {}
         self.transport = wire.transport()
         self.raw_parse = wire.raw_parse()

@@ -50,8 +50,9 @@ def _int(value: str | None) -> int | None:
 class RateLimitPacer:
     """Shared by every call to one endpoint; see the module doc.  ``pauses``/``paused_s`` count its waits."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic, max_pause_s: float = 30.0) -> None:
         self.clock = clock
+        self.max_pause_s = max_pause_s  # a server asking for an hour cannot stall a run (like retry's max_wait_s)
         self.paused_until = 0.0
         self.limit_requests: int | None = None  # the window's size, if the server says (x-ratelimit-limit-*)
         self.remaining_requests: int | None = None
@@ -68,7 +69,7 @@ class RateLimitPacer:
         retry_ms = _int(headers.get("retry-after-ms"))
         retry = retry_ms / 1000 if retry_ms is not None else parse_duration(headers.get("retry-after"))
         if retry is not None:
-            self.paused_until = max(self.paused_until, now + retry)
+            self.paused_until = max(self.paused_until, now + min(retry, self.max_pause_s))
         self.limit_requests = _int(headers.get("x-ratelimit-limit-requests")) or self.limit_requests
         self.limit_tokens = _int(headers.get("x-ratelimit-limit-tokens")) or self.limit_tokens
         requests = _int(headers.get("x-ratelimit-remaining-requests"))
@@ -97,6 +98,7 @@ class RateLimitPacer:
                 until = max(until, self.requests_reset_at)
             if self.remaining_tokens is not None and self.remaining_tokens < tokens and now < self.tokens_reset_at:
                 until = max(until, self.tokens_reset_at)
+            until = min(until, now + self.max_pause_s)
             if until <= now:
                 break
             self.pauses += 1
