@@ -11,7 +11,6 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
-from scipy.stats import entropy as shannon_entropy
 
 Selection = Literal["probability", "uniform"]
 
@@ -101,6 +100,9 @@ class VerbalizedDistribution:
 
     def entropy(self) -> float:
         """Shannon entropy in nats (0 for a single candidate, log k for uniform)."""
+        # Imported here: scipy.stats costs ~1 s of start-up and only this reporting method needs it.
+        from scipy.stats import entropy as shannon_entropy
+
         return float(shannon_entropy(self.probabilities))
 
     # --- operations -----------------------------------------------------------------------------
