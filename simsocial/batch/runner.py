@@ -51,7 +51,7 @@ from simsocial.sim.scenario import Scenario
 from simsocial.sim.writer import PROGRESS_FILE, atomic_write_text
 
 SWEEP_MANIFEST = "sweep.json"
-ExecutorName = Literal["local", "ray"]
+ExecutorName = Literal["local", "ray", "processes"]
 
 
 @dataclass(frozen=True)
@@ -159,6 +159,7 @@ def run_sweep(
     show_progress: bool = True,
     cells_at_once: int | None = None,
     budget: Budget | None = None,
+    workers: int | None = None,
 ) -> SweepResult:
     """Run (or resume) every cell of a sweep into ``out_dir``; see the module doc.
 
@@ -169,12 +170,14 @@ def run_sweep(
     KeyboardInterrupt marks the running cells ``interrupted`` and propagates.  Cells run side by side
     (:mod:`simsocial.batch.side_by_side`), at most ``cells_at_once`` at a time (default: as many as the
     in-flight budget can keep busy); every cell on an endpoint shares its ``concurrency`` calls in flight.
+    ``executor="processes"`` spreads each cell's dialogues over ``workers`` local processes
+    (:mod:`simsocial.batch.processes`), the ``concurrency`` budget divided among them.
     ``budget`` (calls/tokens for this invocation) stops admitting dialogues before it would be exceeded:
     cells cut short are marked ``incomplete`` (sweep.parquet and their run.json), cells not started stay
     ``pending``, and ``result.budget_stopped`` is set; ``--resume`` continues.
     """
     out_dir = Path(out_dir)
-    run_cells = _executor(executor, address)
+    run_cells = _executor(executor, address, workers)
     plan = plan_sweep(sweep_path, dialogues=dialogues, base_url=base_url, model=model)
     cells = plan.cells
     previous = prepare_out_dir(out_dir, plan.record, cells, resume)
@@ -259,6 +262,8 @@ def run_sweep(
     finally:
         result.stats.merge(total_stats.total())
         result.budget_stopped = gate is not None and gate.stopped
+        if isinstance(executor, str) and hasattr(run_cells, "close"):
+            run_cells.close()  # worker processes this call started
         pool.close()
     return result
 
@@ -278,9 +283,15 @@ def _running_label(running: set[str], n_cells: int) -> str:
     return f"{len(running)} of {n_cells} cells: {first}" + (" …" if len(running) > 1 else "")
 
 
-def _executor(executor: ExecutorName | DialogueExecutor, address: str | None) -> DialogueExecutor | None:
+def _executor(
+    executor: ExecutorName | DialogueExecutor, address: str | None, workers: int | None = None
+) -> DialogueExecutor | None:
     if executor == "local":
         return None  # run_simulation's LocalExecutor
+    if executor == "processes":
+        from simsocial.batch.processes import ProcessExecutor
+
+        return ProcessExecutor(workers or 2)
     if executor == "ray":
         try:
             from simsocial.batch.ray_executor import RayExecutor  # ray is an optional dependency
@@ -288,7 +299,7 @@ def _executor(executor: ExecutorName | DialogueExecutor, address: str | None) ->
             raise SweepError(f"--executor ray needs Ray: pip install 'simsocial[ray]' ({exc})") from None
         return RayExecutor(address=address)
     if isinstance(executor, str):
-        raise SweepError(f"unknown executor {executor!r} (use local or ray)")
+        raise SweepError(f"unknown executor {executor!r} (use local, processes or ray)")
     return executor
 
 

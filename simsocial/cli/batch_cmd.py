@@ -37,8 +37,17 @@ def batch(
         ),
     ] = False,  # fmt: skip
     executor: Annotated[
-        str, typer.Option("--executor", "-x", help="local (this process) or ray (dialogues spread over Ray workers).")
-    ] = "local",
+        str,
+        typer.Option(
+            "--executor",
+            "-x",
+            help="local (this process), processes (--workers local processes) or "
+            "ray (dialogues spread over Ray workers).",
+        ),
+    ] = "local",  # fmt: skip
+    workers: Annotated[
+        int | None, typer.Option("--workers", min=1, help="With --executor processes: worker processes (default 2).")
+    ] = None,
     address: Annotated[
         str | None,
         typer.Option(
@@ -84,8 +93,8 @@ def batch(
 
     Then compare the cells with the human study: simsocial compare OUT
     """
-    if executor not in ("local", "ray"):
-        raise typer.BadParameter("use local or ray", param_hint="--executor")
+    if executor not in ("local", "ray", "processes"):
+        raise typer.BadParameter("use local or ray (or processes, with --workers)", param_hint="--executor")
     if bool(base_url) != bool(model):
         raise typer.BadParameter("--base-url and --model go together", param_hint="--base-url/--model")
     if dry_run:
@@ -108,6 +117,7 @@ def batch(
             sweep, out, resume=resume, executor=executor, address=address,  # type: ignore[arg-type]
             dialogues=dialogues, base_url=base_url, model=model, llm=settings, concurrency=concurrency,
             shard_size=shard_size, gguf=gguf, show_progress=not quiet, budget=budget_of(max_calls, max_tokens),
+            workers=workers,
         )  # fmt: skip
     except SweepError as exc:
         err.print(f"[red]error:[/] {escape(str(exc))}")
