@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -199,8 +200,11 @@ def run_sweep(
         if index.status(cell.cell_id) == DONE:
             result.status[cell.cell_id] = DONE
     gate = BudgetGate(budget, spent_of(lambda: total_stats)) if budget is not None and budget.limited else None
-    if run_cells is not None and hasattr(run_cells, "_ensure_ray"):
-        run_cells._ensure_ray()  # once, here: cell threads must not race to ray.init
+    if run_cells is not None:
+        # Workers elsewhere take the endpoint's whole budget for the cell they run: one cell at a time.
+        cells_at_once = 1
+    if hasattr(run_cells, "_ensure_ray"):
+        join_cluster(run_cells, address)  # once, before any cell: a cluster we cannot join fails no cell
 
     def run_cell(cell: Cell, progress: Callable[[int], None]) -> RunResult:
         admit = cell_admitter(gate, cell, plan.scenario) if gate is not None else None
@@ -266,6 +270,24 @@ def run_sweep(
             run_cells.close()  # worker processes this call started
         pool.close()
     return result
+
+
+def join_cluster(executor: Any, address: str | None) -> None:
+    """Connect to the Ray cluster now, turning Ray's errors into one clear :class:`SweepError`."""
+    try:
+        executor._ensure_ray()
+    except Exception as exc:  # Ray raises many kinds (ConnectionError, AuthenticationError, RuntimeError...)
+        text = f"{type(exc).__name__}: {exc}"
+        hint = ""
+        no_token = not any(os.environ.get(v) for v in ("RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH"))
+        if "auth" in text.lower() or "token" in text.lower() or (isinstance(exc, ConnectionError) and no_token):
+            # Ray reports a rejected token (InvalidAuthToken in its log) as a plain ConnectionError.
+            hint = (" If the cluster uses token authentication (`ray start` turns it on when a token exists), "
+                    "give this process the cluster's token "
+                    "(RAY_AUTH_MODE=token plus RAY_AUTH_TOKEN or RAY_AUTH_TOKEN_PATH; `ray get-auth-token` "
+                    "on the head prints it). See docs/batch.md.")  # fmt: skip
+        where = address or "a new local one"
+        raise SweepError(f"could not join the Ray cluster at {where}: {text[:500]}.{hint}") from None
 
 
 def _releasing(gate: BudgetGate, account: str, progress: Callable[[int], None]) -> Callable[[int], None]:
