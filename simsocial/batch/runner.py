@@ -19,15 +19,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from simsocial.batch.budget_run import RUN_COMPLETE, RUN_INCOMPLETE, cell_admitter, mark_run, spent_of
 from simsocial.batch.cells import Cell, expand_cells
 from simsocial.batch.endpoints import EndpointPool
+from simsocial.batch.executor_choice import ExecutorName, join_cluster, make_executor
 from simsocial.batch.index import (
     DONE,
     FAILED,
@@ -52,7 +52,6 @@ from simsocial.sim.scenario import Scenario
 from simsocial.sim.writer import PROGRESS_FILE, atomic_write_text
 
 SWEEP_MANIFEST = "sweep.json"
-ExecutorName = Literal["local", "ray", "processes"]
 
 
 @dataclass(frozen=True)
@@ -178,7 +177,7 @@ def run_sweep(
     ``pending``, and ``result.budget_stopped`` is set; ``--resume`` continues.
     """
     out_dir = Path(out_dir)
-    run_cells = _executor(executor, address, workers)
+    run_cells = make_executor(executor, address, workers)
     plan = plan_sweep(sweep_path, dialogues=dialogues, base_url=base_url, model=model)
     cells = plan.cells
     previous = prepare_out_dir(out_dir, plan.record, cells, resume)
@@ -272,24 +271,6 @@ def run_sweep(
     return result
 
 
-def join_cluster(executor: Any, address: str | None) -> None:
-    """Connect to the Ray cluster now, turning Ray's errors into one clear :class:`SweepError`."""
-    try:
-        executor._ensure_ray()
-    except Exception as exc:  # Ray raises many kinds (ConnectionError, AuthenticationError, RuntimeError...)
-        text = f"{type(exc).__name__}: {exc}"
-        hint = ""
-        no_token = not any(os.environ.get(v) for v in ("RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH"))
-        if "auth" in text.lower() or "token" in text.lower() or (isinstance(exc, ConnectionError) and no_token):
-            # Ray reports a rejected token (InvalidAuthToken in its log) as a plain ConnectionError.
-            hint = (" If the cluster uses token authentication (`ray start` turns it on when a token exists), "
-                    "give this process the cluster's token "
-                    "(RAY_AUTH_MODE=token plus RAY_AUTH_TOKEN or RAY_AUTH_TOKEN_PATH; `ray get-auth-token` "
-                    "on the head prints it). See docs/batch.md.")  # fmt: skip
-        where = address or "a new local one"
-        raise SweepError(f"could not join the Ray cluster at {where}: {text[:500]}.{hint}") from None
-
-
 def _releasing(gate: BudgetGate, account: str, progress: Callable[[int], None]) -> Callable[[int], None]:
     def release(n: int) -> None:
         gate.finished(account, n)
@@ -303,26 +284,6 @@ def _running_label(running: set[str], n_cells: int) -> str:
         return "sweep"
     first = sorted(running)[0]
     return f"{len(running)} of {n_cells} cells: {first}" + (" …" if len(running) > 1 else "")
-
-
-def _executor(
-    executor: ExecutorName | DialogueExecutor, address: str | None, workers: int | None = None
-) -> DialogueExecutor | None:
-    if executor == "local":
-        return None  # run_simulation's LocalExecutor
-    if executor == "processes":
-        from simsocial.batch.processes import ProcessExecutor
-
-        return ProcessExecutor(workers or 2)
-    if executor == "ray":
-        try:
-            from simsocial.batch.ray_executor import RayExecutor  # ray is an optional dependency
-        except ImportError as exc:
-            raise SweepError(f"--executor ray needs Ray: pip install 'simsocial[ray]' ({exc})") from None
-        return RayExecutor(address=address)
-    if isinstance(executor, str):
-        raise SweepError(f"unknown executor {executor!r} (use local, processes or ray)")
-    return executor
 
 
 def _dialogues_on_disk(cell_dir: Path, wanted: int) -> int:
