@@ -25,6 +25,7 @@ to every endpoint: errors, retries-off, auth and base URLs are the SDK's.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import math
 import os
 import time
@@ -89,6 +90,8 @@ class OpenAICompatibleModel(ChatModel):
         ]
         self._client = self._clients[0]
         self._busy = [0] * n_pools  # calls in flight per pool
+        self._ids = os.urandom(4).hex()
+        self._count = itertools.count()
 
     @property
     def endpoint(self) -> str:
@@ -149,8 +152,11 @@ class OpenAICompatibleModel(ChatModel):
         body = {**kwargs, **(extra_body or {})}
         try:
             if self.raw_parse:
+                # Our own idempotency key: the SDK would make a uuid4 per call (a noticeable cost at hundreds
+                # of calls/s) although it sends the key to no OpenAI-compatible server we know.
+                options = {**wire.JSON_OPTIONS, "idempotency_key": f"simsocial-{self._ids}-{next(self._count)}"}
                 raw = await self._clients[pool].post(
-                    "/chat/completions", content=wire.dumps(body), cast_to=bytes, options=wire.JSON_OPTIONS
+                    "/chat/completions", content=wire.dumps(body), cast_to=bytes, options=options
                 )
             else:
                 raw = await self._clients[pool].post("/chat/completions", body=body, cast_to=wire.ChatCompletion())
