@@ -64,6 +64,7 @@ def test_pacing_keeps_calls_under_the_limit_the_headers_report(limit: str) -> No
             asyncio.run(_calls(_stack(server, pacing, stats), 30))
             results[pacing] = server.rate_limited
         assert stats.failures == 0  # every call got through in the end
-    # Without pacing, 429s come every window; with it only the first burst (before any header was seen,
-    # eight calls in flight against a window of five) can overrun.
-    assert results[True] <= 3 < results[False]
+    # Without pacing, 429s come every window (~65-75 here); with it essentially only the first burst (before
+    # any header was seen, eight calls in flight against a window of five: 2-3) overruns.  The bound leaves
+    # room for one late header on a loaded machine, not for 429s window after window.
+    assert results[True] <= 8 and results[False] >= 4 * max(results[True], 1)
