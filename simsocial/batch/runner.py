@@ -178,6 +178,8 @@ def run_sweep(
     """
     out_dir = Path(out_dir)
     run_cells = make_executor(executor, address, workers)
+    if budget is not None and budget.limited and run_cells is not None:
+        raise SweepError("--max-calls/--max-tokens need the local executor (workers elsewhere run what they are given)")
     plan = plan_sweep(sweep_path, dialogues=dialogues, base_url=base_url, model=model)
     cells = plan.cells
     previous = prepare_out_dir(out_dir, plan.record, cells, resume)
