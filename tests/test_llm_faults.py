@@ -77,6 +77,7 @@ async def stack_for(server: FaultServer, **overrides: Any) -> AsyncIterator[LLMS
         "timeout_s": CLIENT_TIMEOUT_S,
         "max_attempts": 4,
         "max_wait_s": 0.05,
+        "preflight": False,  # the scripted faults are for the calls under test, not the pre-flight check
         **overrides,
     }
     async with open_llm(LLMSettings(**settings)) as stack:

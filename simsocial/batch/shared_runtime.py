@@ -6,7 +6,7 @@ cells would send N times the calls the endpoint was said to take), yet each cell
 report only its own usage.  :class:`CellRuntime` therefore stacks fresh accounting and retry wrappers
 (they only count) on top of the endpoint runtime's concurrency limiter, and reuses its cache handle::
 
-    cell cache view → cell accounting → cell retries → SHARED limiter → SHARED backend (connection pools)
+    cell cache view → cell accounting → cell retries → SHARED (server guard →) limiter → backend
 
 It quacks like :class:`~simsocial.sim.runtime.LLMRuntime` (``settings``, ``stack``, ``run``, ``submit``,
 ``gather``, ``close``) so :func:`~simsocial.sim.runner.run_simulation` and the executors take it as is.
@@ -31,11 +31,18 @@ _COUNTERS = ("calls", "cache_hits", "endpoint_calls", "retries", "failures", "pr
              "latency_s")  # fmt: skip
 
 
+def _under_retries(model: Any) -> Any:
+    """What the endpoint's retry wrapper wraps (the limiter, and a dead-server guard for the embedded one)."""
+    while not isinstance(model, RetryingModel):
+        model = model.inner  # every wrapper above the retries has one; a bare backend would be a bug
+    return model.inner
+
+
 def cell_stack(shared: LLMStack, runtime: LLMRuntime, stats: CallStats) -> LLMStack:
-    """``shared`` with the cell's own retry and accounting wrappers over the shared limiter."""
+    """``shared`` with the cell's own retry and accounting wrappers over what the shared retries wrap."""
     settings = runtime.settings
     policy = RetryPolicy(settings.max_attempts, max_wait_s=settings.max_wait_s)
-    model: Any = AccountingModel(RetryingModel(shared.limiter, shared.endpoint, policy, stats), stats)
+    model: Any = AccountingModel(RetryingModel(_under_retries(shared.model), shared.endpoint, policy, stats), stats)
     outer = shared.model
     if isinstance(outer, CachingModel):
         model = CachingModel(model, outer.cache, outer.model_id, outer.mode, stats)
