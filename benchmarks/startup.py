@@ -1,10 +1,12 @@
-"""Start-up of ``simsocial run``: seconds from launching the command to its first LLM call.
+"""Start-up of ``simsocial run``: seconds from launching the command to its first dialogue's first LLM call.
 
 A fake OpenAI-compatible server runs in this process (tests/fault_server.py, recording each request's
 arrival on the system's monotonic clock); ``simsocial run`` is launched as a child process with one
-one-turn dialogue and no cache, and the time from launch to the first request's arrival is its start-up:
-interpreter, imports, scenario and persona table, LLM stack.  Also printed: a bare ``python -c pass``
-and ``import simsocial.cli.main`` for scale.  Each figure is the median of ``--repeat`` launches.
+one-turn dialogue and no cache, and the time from launch to the arrival of the first request that belongs
+to a dialogue (the endpoint pre-flight check, a one-message request, comes earlier and is skipped) is its
+start-up: interpreter, imports, scenario, LLM stack and pre-flight, persona table.  Also printed: a bare
+``python -c pass`` and ``import simsocial.cli.main`` for scale.  Run it from the checkout you measure:
+``python -m`` puts the current directory first on the path.  Each figure is the median of ``--repeat`` launches.
 
     python benchmarks/startup.py [--repeat 3]
 """
@@ -39,7 +41,8 @@ def first_call(server: FaultServer, out: Path) -> float:
            "direct", "--base-url", server.base_url, "--model", "fake", "--no-cache", "-q", "--out", str(out),
            "--structured-output", "json_schema"]  # fmt: skip
     subprocess.run(cmd, check=True, capture_output=True, cwd=ROOT)
-    return server.requests[before].arrived - start
+    dialogue_calls = [r for r in server.requests[before:] if len((r.body or {}).get("messages", ())) > 1]
+    return dialogue_calls[0].arrived - start
 
 
 def main() -> None:
@@ -53,7 +56,7 @@ def main() -> None:
         firsts = [first_call(server, Path(tmp) / f"r{i}") for i in range(args.repeat)]
     print(f"{'python -c pass:':<44}{bare:6.2f} s")
     print(f"{'import simsocial.cli.main:':<44}{imports:6.2f} s")
-    print(f"{'simsocial run, launch to first LLM call:':<44}{statistics.median(firsts):6.2f} s")
+    print(f"{'simsocial run, launch to first dialogue call:':<44}{statistics.median(firsts):6.2f} s")
 
 
 if __name__ == "__main__":
