@@ -12,18 +12,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = ROOT / "scenarios" / "persuasion_for_good.yaml"
 FAULT_SERVER = ROOT / "tests" / "fault_server.py"
+FAST_SERVER = ROOT / "benchmarks" / "_fast_server.py"
 
 
 @contextmanager
-def fake_server(delay_s: float) -> Iterator[str]:
-    """tests/fault_server.py in a child process (so it shares no GIL with the engine); yields its base URL.
-
-    It answers every chat request with valid VS JSON for the request's schema after ``delay_s`` seconds,
-    one thread per connection (unlimited parallelism).
+def fake_server(delay_s: float, kind: str = "threads") -> Iterator[str]:
+    """A fake OpenAI-compatible server in a child process (so it shares no GIL with the engine); yields
+    its base URL.  It answers every chat request with valid VS JSON for the request's schema after
+    ``delay_s`` seconds, with unlimited parallelism: ``threads`` is tests/fault_server.py (a thread per
+    connection, ~2 ms CPU a request), ``fast`` is benchmarks/_fast_server.py (aiohttp on uvloop).
     """
-    proc = subprocess.Popen(
-        [sys.executable, str(FAULT_SERVER), "--delay", str(delay_s)], stdout=subprocess.PIPE, text=True
-    )
+    script = FAST_SERVER if kind == "fast" else FAULT_SERVER
+    proc = subprocess.Popen([sys.executable, str(script), "--delay", str(delay_s)], stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None
         base_url = proc.stdout.readline().strip()

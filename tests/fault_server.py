@@ -24,7 +24,13 @@ instance of its ``response_format`` schema (k candidates with the fields the per
 for — ``strategy``, ``stance``, ``amount`` from their enums — text within the length bounds and
 probabilities summing to 1), chosen deterministically from the request (messages, seed, schema), so two
 runs against two servers get the same answers.  ``ok_delay_s`` delays every ``ok`` answer (a fixed LLM
-latency).  ``record=False`` keeps no request log (long benchmarks).  ``python tests/fault_server.py
+latency).  ``record=False`` keeps no request log (long benchmarks).
+
+``rate_limit=(n, window_s)`` (and optionally ``token_limit``) enforces a fixed-window limit the way OpenAI
+and vLLM report it: every answer carries ``x-ratelimit-remaining-requests`` / ``-tokens`` and
+``x-ratelimit-reset-requests`` / ``-tokens`` (``"0.8s"``); a request past the limit gets a 429 with
+``retry-after``, counted in ``rate_limited``.  A request's tokens are counted as OpenAI counts them for
+limits: prompt characters / 4 plus ``max_tokens``.  ``python tests/fault_server.py
 --delay 0.2`` serves in its own process and prints its base URL (benchmarks use that: no shared GIL).
 """
 
@@ -188,8 +194,16 @@ class FaultServer:
         ok_delay_s: float = 0.0,
         record: bool = True,
         port: int = 0,
+        count_tokens: bool = False,
+        rate_limit: tuple[int, float] | None = None,
+        token_limit: int | None = None,
     ) -> None:
         self.state = FaultScript()
+        self.rate_limit = rate_limit
+        self.token_limit = token_limit
+        self.rate_limited = 0  # requests answered 429 by the rate limit
+        self._window = [0.0, 0, 0]  # start, requests, tokens of the current window
+        self.count_tokens = count_tokens  # usage from lengths (4 characters a token) instead of fixed 11/7
         self.schema_answers = schema_answers
         self.ok_delay_s = ok_delay_s
         self.record = record
@@ -252,6 +266,36 @@ class FaultServer:
         with self.state.lock:
             return self.state.pending.popleft() if self.state.pending else "ok"
 
+    def _admit(self, body: Any, headers: dict[str, str]) -> bool:
+        """Count a request against the fixed window; fill in the rate-limit headers; False = over the limit."""
+        assert self.rate_limit is not None
+        limit, window_s = self.rate_limit
+        messages = body.get("messages", []) if isinstance(body, dict) else []
+        cost = sum(len(str(m.get("content", ""))) for m in messages if isinstance(m, dict)) // 4
+        cost += int(body.get("max_tokens") or 0) if isinstance(body, dict) else 0
+        with self.state.lock:
+            now = time.monotonic()
+            if now >= self._window[0] + window_s:
+                self._window = [now, 0, 0]
+            start, used, tokens = self._window
+            over = used >= limit or (self.token_limit is not None and tokens + cost > self.token_limit)
+            if over:
+                self.rate_limited += 1
+            else:
+                self._window = [start, used + 1, tokens + cost]
+                used, tokens = used + 1, tokens + cost
+            reset = f"{max(0.0, start + window_s - now):.3f}s"
+            headers.update({"x-ratelimit-limit-requests": str(limit),
+                            "x-ratelimit-remaining-requests": str(max(0, limit - used)),
+                            "x-ratelimit-reset-requests": reset})  # fmt: skip
+            if self.token_limit is not None:
+                headers.update({"x-ratelimit-limit-tokens": str(self.token_limit),
+                                "x-ratelimit-remaining-tokens": str(max(0, self.token_limit - tokens)),
+                                "x-ratelimit-reset-tokens": reset})  # fmt: skip
+            if over:
+                headers["retry-after"] = f"{max(0.0, start + window_s - now):.3f}"
+        return not over
+
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         server = self
 
@@ -286,7 +330,11 @@ class FaultServer:
                     state.in_flight += 1
                     state.max_in_flight = max(state.max_in_flight, state.in_flight)
                 try:
-                    self._play(behaviour, body)
+                    self._extra_headers: dict[str, str] = {}
+                    if server.rate_limit is not None and not server._admit(body, self._extra_headers):
+                        self._send_error(429, "Rate limit reached for requests")
+                    else:
+                        self._play(behaviour, body)
                 finally:
                     with state.lock:
                         state.in_flight -= 1
@@ -341,7 +389,9 @@ class FaultServer:
                             "finish_reason": "stop",
                         }
                     ],
-                    "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18},
+                    "usage": _usage(body, content)
+                    if server.count_tokens
+                    else {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18},
                 }
 
             def _send_error(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
@@ -359,7 +409,7 @@ class FaultServer:
                     self.send_response(status)
                     self.send_header("Content-Type", content_type)
                     self.send_header("Content-Length", str(len(data)))
-                    for name, value in (headers or {}).items():
+                    for name, value in {**getattr(self, "_extra_headers", {}), **(headers or {})}.items():
                         self.send_header(name, value)
                     self.end_headers()
                     self.wfile.write(data)
@@ -368,6 +418,14 @@ class FaultServer:
                     pass  # the client gave up (timeout) before we answered
 
         return Handler
+
+
+def _usage(body: Any, content: str) -> dict[str, int]:
+    """Token counts a real server would report, approximated as 4 characters a token (+4 per message)."""
+    messages = body.get("messages", []) if isinstance(body, dict) else []
+    prompt = sum(len(str(m.get("content", ""))) // 4 + 4 for m in messages if isinstance(m, dict))
+    completion = len(content) // 4
+    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -157,7 +157,8 @@ def test_in_flight_calls_are_bounded_and_back_off_on_429(tmp_path: Path) -> None
     limit = 6
     with FaultServer(["429"] * limit, schema_answers=True, ok_delay_s=0.05) as server:
         settings = LLMSettings(base_url=server.base_url, model="fake", cache_path=None, cache_mode="off",
-                               structured_output="json_schema", max_in_flight=limit, max_wait_s=0.05)  # fmt: skip
+                               structured_output="json_schema", max_in_flight=limit, max_wait_s=0.05,
+                               preflight=False)  # fmt: skip  # the scripted 429s are for the dialogues' calls
         with LLMRuntime(settings) as runtime:
             limiter = runtime.stack.limiter
             seen: list[tuple[int, float]] = []  # (calls in flight, limit) as each call reaches the backend

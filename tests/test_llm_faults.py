@@ -4,21 +4,29 @@ leaking the key, structured-output dialect fallback, and the adaptive concurrenc
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import traceback
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import openai
 import pytest
 from fault_server import VS_ANSWER, FaultServer
 
 from simsocial.llm import ChatRequest, LLMEndpointError, OpenAICompatibleModel, redact
+from simsocial.llm.cache import request_key
 from simsocial.llm.factory import LLMSettings, LLMStack, open_llm
 from simsocial.llm.limits import AdaptiveConcurrencyLimit
-from simsocial.vs import parse_distribution
+from simsocial.sim import load_scenario, parse_condition
+from simsocial.sim.dialogue import Dialogue, DialogueSpec
+from simsocial.sim.personas import NO_PERSONA
+from simsocial.sim.queries import donation_query
+from simsocial.vs import first_user_message, parse_distribution, plan
 
 API_KEY = "sk-test-secret-123456789"
 SCHEMA = {
@@ -69,6 +77,7 @@ async def stack_for(server: FaultServer, **overrides: Any) -> AsyncIterator[LLMS
         "timeout_s": CLIENT_TIMEOUT_S,
         "max_attempts": 4,
         "max_wait_s": 0.05,
+        "preflight": False,  # the scripted faults are for the calls under test, not the pre-flight check
         **overrides,
     }
     async with open_llm(LLMSettings(**settings)) as stack:
@@ -344,3 +353,27 @@ def test_redact_removes_keys(monkeypatch: pytest.MonkeyPatch) -> None:
     )
     monkeypatch.setenv("OPENAI_API_KEY", "plainkey42")  # not key-shaped: removed because it is the env key
     assert redact("got plainkey42 back") == "got *** back"
+
+
+# --- cache keys -----------------------------------------------------------------------------------
+def test_cache_keys_are_byte_identical_to_the_stdlib_json_form() -> None:
+    """orjson makes the keys now; caches written with json.dumps before must keep replaying."""
+    spec = load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "persuasion_for_good.yaml")
+    seen = 0
+    for method in ("direct", "vs_standard", "vs_cot", "vs_multi"):
+        condition = parse_condition(method, spec)
+        dialogue = Dialogue(DialogueSpec("d", condition, 0, 0), "r", "m", NO_PERSONA, NO_PERSONA,
+                            np.random.default_rng(0))  # fmt: skip
+        query = donation_query(spec, dialogue)
+        for temperature in (0.0, 0.1, 0.7, 1.0, 1.25, 2.0, None):
+            for call in plan(condition.persuadee, query).calls:
+                messages = ({"role": "system", "content": query.system + " — naïve “quotes” €"},
+                            {"role": "user", "content": first_user_message(query, call)})  # fmt: skip
+                request = ChatRequest(messages, call.schema, temperature, 300, 12345, "d1/t0/persuadee/c0/a0")
+                payload = {"model": "m", "messages": list(messages), "schema": call.schema,
+                           "temperature": temperature, "max_tokens": 300, "seed": 12345,
+                           "call_key": "d1/t0/persuadee/c0/a0"}  # fmt: skip
+                old = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+                assert request_key("m", request) == hashlib.sha256(old.encode()).hexdigest()
+                seen += 1
+    assert seen > 20

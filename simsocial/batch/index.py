@@ -8,7 +8,8 @@ either the old or the new version.  Columns (a public interface, like the run co
 ``condition`` (the run's ``method`` label), ``persuader_method``, ``persuadee_method``, ``donation_method``,
 ``k`` (null: model-decided), ``tail_threshold``, ``selection``, ``temperature``, ``endpoint``, ``model``,
 ``seed``, ``dialogues`` (per cell), ``max_turns``, ``status`` (pending | running | done | failed |
-interrupted), ``dialogues_done``, ``error``, ``started``, ``finished`` (ISO times, UTC).
+interrupted | incomplete — stopped by the budget), ``dialogues_done``, ``error``, ``started``,
+``finished`` (ISO times, UTC).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from simsocial.batch.cells import Cell
 
 SWEEP_FILE = "sweep.parquet"
 PENDING, RUNNING, DONE, FAILED, INTERRUPTED = "pending", "running", "done", "failed", "interrupted"
+INCOMPLETE = "incomplete"  # a budget stopped the cell before all its dialogues ran; --resume continues it
 
 SWEEP_SCHEMA = pa.schema(
     [

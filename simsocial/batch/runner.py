@@ -10,7 +10,8 @@ Nothing is lost on a crash or ``kill -9``: each cell's finished dialogues are on
 ``--resume`` re-expands the sweep, checks it describes the same cells, skips finished cells and lets
 ``run_simulation`` skip finished dialogues.  With the response cache, a resumed sweep's results equal an
 uninterrupted run's (each dialogue's randomness depends only on its seed, replicate and condition).
-Cells run one after another; within a cell up to ``concurrency`` dialogues run at once (locally, or
+Cells run side by side (:mod:`simsocial.batch.side_by_side`), all cells on an endpoint sharing its
+``concurrency`` calls in flight; within a cell up to ``concurrency`` dialogues run at once (locally, or
 spread over Ray workers by :mod:`simsocial.batch.ray_executor`).
 """
 
@@ -18,25 +19,40 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
+from simsocial.batch.budget_run import RUN_COMPLETE, RUN_INCOMPLETE, cell_admitter, mark_run, spent_of
 from simsocial.batch.cells import Cell, expand_cells
 from simsocial.batch.endpoints import EndpointPool
-from simsocial.batch.index import DONE, FAILED, INTERRUPTED, RUNNING, SWEEP_FILE, SweepIndex, now, read_index
+from simsocial.batch.executor_choice import ExecutorName, join_cluster, make_executor
+from simsocial.batch.index import (
+    DONE,
+    FAILED,
+    INCOMPLETE,
+    INTERRUPTED,
+    RUNNING,
+    SWEEP_FILE,
+    SweepIndex,
+    now,
+    read_index,
+)
+from simsocial.batch.shared_runtime import CellRuntime, StatsTotal
+from simsocial.batch.side_by_side import SideBySide
 from simsocial.batch.sweep import Endpoint, Sweep, SweepError, load_sweep, sweep_scenario
+from simsocial.llm.budget import Budget, BudgetGate
 from simsocial.llm.errors import LLMError
 from simsocial.llm.factory import LLMSettings
 from simsocial.llm.stats import CallStats
+from simsocial.run_writer import atomic_write_text
 from simsocial.sim.progress import RunProgress, expected_calls
 from simsocial.sim.resume import dialogues_on_disk
-from simsocial.sim.runner import DialogueExecutor, run_simulation
+from simsocial.sim.runner import DialogueExecutor, RunResult, run_simulation
 from simsocial.sim.scenario import Scenario
-from simsocial.sim.writer import atomic_write_text
 
 SWEEP_MANIFEST = "sweep.json"
-ExecutorName = Literal["local", "ray"]
 
 
 @dataclass(frozen=True)
@@ -57,6 +73,7 @@ class SweepResult:
     status: dict[str, str]  # cell_id -> final status
     errors: dict[str, str] = field(default_factory=dict)
     stats: CallStats = field(default_factory=CallStats)
+    budget_stopped: bool = False  # the budget stopped admitting dialogues (cells incomplete or pending)
 
     @property
     def ok(self) -> bool:
@@ -146,6 +163,9 @@ def run_sweep(
     gguf: Path | None = None,
     show_progress: bool = True,
     turns: int | None = None,
+    cells_at_once: int | None = None,
+    budget: Budget | None = None,
+    workers: int | None = None,
 ) -> SweepResult:
     """Run (or resume) every cell of a sweep into ``out_dir``; see the module doc.
 
@@ -153,10 +173,19 @@ def run_sweep(
     its ``max_in_flight`` is set to ``concurrency``.  ``executor`` is ``"local"``, ``"ray"`` (with
     ``address`` of a running cluster, or a local one) or any :class:`DialogueExecutor`.  Cells that fail
     as a whole (their endpoint cannot be reached at all) are marked ``failed`` and the sweep goes on.
-    KeyboardInterrupt marks the running cell ``interrupted`` and propagates.
+    KeyboardInterrupt marks the running cells ``interrupted`` and propagates.  Cells run side by side
+    (:mod:`simsocial.batch.side_by_side`), at most ``cells_at_once`` at a time (default: as many as the
+    in-flight budget can keep busy); every cell on an endpoint shares its ``concurrency`` calls in flight.
+    ``executor="processes"`` spreads each cell's dialogues over ``workers`` local processes
+    (:mod:`simsocial.sim.executors.processes`), the ``concurrency`` budget divided among them.
+    ``budget`` (calls/tokens for this invocation) stops admitting dialogues before it would be exceeded:
+    cells cut short are marked ``incomplete`` (sweep.parquet and their run.json), cells not started stay
+    ``pending``, and ``result.budget_stopped`` is set; ``--resume`` continues.
     """
     out_dir = Path(out_dir)
-    run_cells = _executor(executor, address)
+    run_cells = make_executor(executor, address, workers)
+    if budget is not None and budget.limited and run_cells is not None:
+        raise SweepError("--max-calls/--max-tokens need the local executor (workers elsewhere run what they are given)")
     plan = plan_sweep(sweep_path, dialogues=dialogues, base_url=base_url, model=model, turns=turns)
     cells = plan.cells
     previous = prepare_out_dir(out_dir, plan.record, cells, resume)
@@ -166,58 +195,104 @@ def run_sweep(
     settings = (llm or LLMSettings()).model_copy(update={"max_in_flight": concurrency})
     if settings.cache_path is not None:
         settings = settings.model_copy(update={"cache_path": Path(settings.cache_path).resolve()})  # for workers
-    stats = CallStats()
-    pool = EndpointPool(settings, stats, gguf)
-    result = SweepResult(out_dir, cells, {}, stats=stats)
+    endpoint_stats = CallStats()  # what the endpoint runtimes count themselves (nothing: cells count)
+    pool = EndpointPool(settings, endpoint_stats, gguf)
+    cell_stats: dict[str, CallStats] = {}
+    total_stats = StatsTotal()
+    result = SweepResult(out_dir, cells, {}, stats=CallStats())
     total = sum(c.dialogues for c in cells)
-    done_before = sum(_dialogues_on_disk(out_dir / c.cell_dir, c.dialogues) for c in cells)
+    done_before = {c.cell_id: _dialogues_on_disk(out_dir / c.cell_dir, c.dialogues) for c in cells}
+    todo = [c for c in cells if index.status(c.cell_id) != DONE]
+    for cell in cells:
+        if index.status(cell.cell_id) == DONE:
+            result.status[cell.cell_id] = DONE
+    gate = BudgetGate(budget, spent_of(lambda: total_stats)) if budget is not None and budget.limited else None
+    if run_cells is not None:
+        # Workers elsewhere take the endpoint's whole budget for the cell they run: one cell at a time.
+        cells_at_once = 1
+    if hasattr(run_cells, "_ensure_ray"):
+        join_cluster(run_cells, address)  # once, before any cell: a cluster we cannot join fails no cell
+
+    def run_cell(cell: Cell, progress: Callable[[int], None]) -> RunResult:
+        admit = cell_admitter(gate, cell, plan.scenario) if gate is not None else None
+        if gate is not None:
+            progress = _releasing(gate, cell.cell_id, progress)
+        return run_simulation(
+            plan.scenario, [cell.condition], cell.dialogues, cell.seed, out_dir / cell.cell_dir,
+            pool.settings_for(cell.endpoint), runtime=CellRuntime(runtimes[cell.cell_id], cell_stats[cell.cell_id]),
+            max_active=concurrency, scenario_path=str(plan.scenario_path), run_id=cell.cell_id,
+            show_progress=False, shard_size=shard_size or plan.sweep.shard_size,
+            extra_manifest={"sweep": {"dir": str(out_dir), **cell.settings()}},
+            executor=run_cells, on_progress=progress, admit=admit,
+        )  # fmt: skip
+
+    runtimes: dict[str, Any] = {}
+
+    def on_start(cell: Cell) -> None:
+        runtimes[cell.cell_id] = pool.runtime_for(cell.endpoint)  # opened here, in the calling thread
+        cell_stats[cell.cell_id] = stats = CallStats()
+        total_stats.parts.append(stats)
+        index.update(cell.cell_id, status=RUNNING, started=index.rows[cell.cell_id]["started"] or now())
+        running.add(cell.label)
+        bar.set_description(_running_label(running, len(cells)))
+        bar.expect(*expected_calls([cell.condition], cell.max_turns), concurrency)
+
+    def on_end(cell: Cell, run: RunResult | None, exc: BaseException | None) -> None:
+        running.discard(cell.label)
+        bar.set_description(_running_label(running, len(cells)))
+        if isinstance(exc, KeyboardInterrupt):
+            index.update(cell.cell_id, status=INTERRUPTED)
+            result.status[cell.cell_id] = INTERRUPTED
+        elif isinstance(exc, LLMError | OSError | ValueError):
+            index.update(cell.cell_id, status=FAILED, error=str(exc)[:2000], finished=now())
+            result.status[cell.cell_id] = FAILED
+            result.errors[cell.cell_id] = str(exc)
+        elif exc is not None:
+            raise exc  # a bug: surface it
+        else:
+            assert run is not None
+            written = int(run.manifest["counts"]["dialogues"])
+            status = DONE if written >= cell.dialogues else INCOMPLETE  # short only when the budget stopped it
+            mark_run(out_dir / cell.cell_dir, RUN_COMPLETE if status == DONE else RUN_INCOMPLETE, budget, gate)
+            index.update(cell.cell_id, status=status, dialogues_done=written, error=None, finished=now())
+            result.status[cell.cell_id] = status
+
+    running: set[str] = set()
+    scheduler = SideBySide(run_cell, lambda c: c.dialogues - done_before[c.cell_id], concurrency,
+                           max_cells=cells_at_once, may_start=lambda: gate is None or not gate.stopped)  # fmt: skip
     try:
-        with RunProgress(total, done_before, stats, enabled=show_progress, description="sweep") as bar:
-            for number, cell in enumerate(cells, 1):
-                if index.status(cell.cell_id) == DONE:
-                    result.status[cell.cell_id] = DONE
-                    continue
-                bar.set_description(f"cell {number}/{len(cells)} {cell.label}")
-                bar.expect(*expected_calls([cell.condition], cell.max_turns), concurrency)
-                index.update(cell.cell_id, status=RUNNING, started=index.rows[cell.cell_id]["started"] or now())
-                try:
-                    run = run_simulation(
-                        plan.scenario, [cell.condition], cell.dialogues, cell.seed, out_dir / cell.cell_dir,
-                        pool.settings_for(cell.endpoint), runtime=pool.runtime_for(cell.endpoint),
-                        max_active=concurrency, scenario_path=str(plan.scenario_path), run_id=cell.cell_id,
-                        show_progress=False, shard_size=shard_size or plan.sweep.shard_size,
-                        extra_manifest={"sweep": {"dir": str(out_dir), **cell.settings()}},
-                        executor=run_cells, on_progress=bar.advance,
-                    )  # fmt: skip
-                except KeyboardInterrupt:
-                    index.update(cell.cell_id, status=INTERRUPTED)
-                    result.status[cell.cell_id] = INTERRUPTED
-                    raise
-                except (LLMError, OSError, ValueError) as exc:
-                    index.update(cell.cell_id, status=FAILED, error=str(exc)[:2000], finished=now())
-                    result.status[cell.cell_id] = FAILED
-                    result.errors[cell.cell_id] = str(exc)
-                else:
-                    written = int(run.manifest["counts"]["dialogues"])
-                    index.update(cell.cell_id, status=DONE, dialogues_done=written, error=None, finished=now())
-                    result.status[cell.cell_id] = DONE
+        with RunProgress(total, sum(done_before.values()), total_stats, enabled=show_progress,  # type: ignore[arg-type]
+                         description="sweep") as bar:  # fmt: skip
+            try:
+                scheduler.run(todo, on_start, lambda _cell, n: bar.advance(n), on_end)
+            except KeyboardInterrupt:
+                for cell in todo:
+                    if index.status(cell.cell_id) == RUNNING:
+                        index.update(cell.cell_id, status=INTERRUPTED)
+                        result.status[cell.cell_id] = INTERRUPTED
+                raise
     finally:
+        result.stats.merge(total_stats.total())
+        result.budget_stopped = gate is not None and gate.stopped
+        if isinstance(executor, str) and hasattr(run_cells, "close"):
+            run_cells.close()  # worker processes this call started
         pool.close()
     return result
 
 
-def _executor(executor: ExecutorName | DialogueExecutor, address: str | None) -> DialogueExecutor | None:
-    if executor == "local":
-        return None  # run_simulation's LocalExecutor
-    if executor == "ray":
-        try:
-            from simsocial.batch.ray_executor import RayExecutor  # ray is an optional dependency
-        except ImportError as exc:
-            raise SweepError(f"--executor ray needs Ray: pip install 'simsocial[ray]' ({exc})") from None
-        return RayExecutor(address=address)
-    if isinstance(executor, str):
-        raise SweepError(f"unknown executor {executor!r} (use local or ray)")
-    return executor
+def _releasing(gate: BudgetGate, account: str, progress: Callable[[int], None]) -> Callable[[int], None]:
+    def release(n: int) -> None:
+        gate.finished(account, n)
+        progress(n)
+
+    return release
+
+
+def _running_label(running: set[str], n_cells: int) -> str:
+    if not running:
+        return "sweep"
+    first = sorted(running)[0]
+    return f"{len(running)} of {n_cells} cells: {first}" + (" …" if len(running) > 1 else "")
 
 
 def _dialogues_on_disk(cell_dir: Path, wanted: int) -> int:

@@ -13,7 +13,9 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from simsocial.batch import SweepError, read_index, run_sweep
+from simsocial.batch import SweepError, plan_sweep, read_index, run_sweep
+from simsocial.batch.budget_run import EXIT_BUDGET, budget_message, estimate_table, sweep_estimates
+from simsocial.cli.budget_opts import DryRun, MaxCalls, MaxTokens, budget_of
 from simsocial.cli.cell_outcomes import human_donations, outcomes_table
 from simsocial.cli.options import (
     BaseUrl,
@@ -60,8 +62,17 @@ def batch(
         ),
     ] = False,  # fmt: skip
     executor: Annotated[
-        str, typer.Option("--executor", "-x", help="local (this process) or ray (dialogues spread over Ray workers).")
-    ] = "local",
+        str,
+        typer.Option(
+            "--executor",
+            "-x",
+            help="local (this process), processes (--workers local processes) or "
+            "ray (dialogues spread over Ray workers).",
+        ),
+    ] = "local",  # fmt: skip
+    workers: Annotated[
+        int | None, typer.Option("--workers", min=1, help="With --executor processes: worker processes (default 2).")
+    ] = None,
     address: Annotated[
         str | None,
         typer.Option(
@@ -102,6 +113,9 @@ def batch(
     no_cache: NoCache = False,
     structured_output: Structured = StructuredOutput.auto,
     quiet: Quiet = False,
+    dry_run: DryRun = False,
+    max_calls: MaxCalls = None,
+    max_tokens: MaxTokens = None,
 ) -> None:
     """Run a Monte Carlo sweep: each cell of the grid (methods × VS knobs × endpoints × seeds) writes a run.
 
@@ -113,12 +127,21 @@ def batch(
 
     Then compare the cells with the human study: simsocial compare OUT
 
-    Exit status: 0 all dialogues finished, 2 bad input, 3 some dialogues or cells failed, 4 all failed.
+    Exit status: 0 all dialogues finished, 2 bad input, 3 some dialogues or cells failed, 4 all failed,
+    5 stopped by --max-calls/--max-tokens (resume with --resume).
     """
-    if executor not in ("local", "ray"):
-        raise typer.BadParameter("use local or ray", param_hint="--executor")
+    if executor not in ("local", "ray", "processes"):
+        raise typer.BadParameter("use local or ray (or processes, with --workers)", param_hint="--executor")
     if bool(base_url) != bool(model):
         raise typer.BadParameter("--base-url and --model go together", param_hint="--base-url/--model")
+    if dry_run:
+        try:
+            plan = plan_sweep(sweep, dialogues=dialogues, base_url=base_url, model=model, turns=turns)
+        except SweepError as exc:
+            err.print(f"[red]error:[/] {escape(str(exc))}")
+            raise typer.Exit(2) from None
+        console.print(estimate_table(sweep_estimates(plan.scenario, plan.cells)))
+        return
     settings = LLMSettings(
         cache_path=None if no_cache else cache,
         cache_mode="off" if no_cache else "readwrite",
@@ -134,6 +157,7 @@ def batch(
             sweep, out, resume=resume, executor=executor, address=address,  # type: ignore[arg-type]
             dialogues=dialogues, base_url=base_url, model=model, llm=settings, concurrency=concurrency,
             shard_size=shard_size, gguf=gguf, show_progress=not quiet, turns=turns,
+            budget=budget_of(max_calls, max_tokens), workers=workers,
         )  # fmt: skip
     except (SweepError, ValueError) as exc:  # RunMismatchError: a cell directory holds other settings
         fail(err, str(exc), EXIT_USAGE)
@@ -163,6 +187,14 @@ def batch(
         f"{usage.retries} retries, {usage.failures} failed calls"
     )
     console.print(f"sweep: [bold]{escape(str(out))}[/] (sweep.parquet, cells/)")
+    if result.budget_stopped:
+        again = [a for a in sys.argv[1:] if a != "--resume"]
+        done = sum(r["dialogues_done"] or 0 for r in rows)
+        wanted = sum(r["dialogues"] for r in rows)
+        budget = budget_of(max_calls, max_tokens)
+        assert budget is not None
+        err.print(escape(budget_message(budget, done, wanted, usage, f"simsocial {shlex.join(again)} --resume")))
+        raise typer.Exit(EXIT_BUDGET)
     failures = failure_report(out / row["cell_dir"] for row in rows)
     if not result.ok or failures.failed:
         failed_cells = sum(1 for s in result.status.values() if s != "done")

@@ -7,6 +7,8 @@ Everything the command line asks for is checked before the first call: the scena
 
 from __future__ import annotations
 
+import shlex
+import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -17,6 +19,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from simsocial.batch.budget_run import EXIT_BUDGET, budget_message, estimate_table, run_estimates, run_with_budget
+from simsocial.cli.budget_opts import DryRun, MaxCalls, MaxTokens, budget_of
 from simsocial.cli.options import (
     BaseUrl,
     CachePath,
@@ -39,8 +43,9 @@ from simsocial.cli.options import (
 from simsocial.cli.outcome import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE, fail, failure_report
 from simsocial.llm.errors import FatalLLMError, LLMError
 from simsocial.llm.factory import DEFAULT_CACHE_PATH
+from simsocial.llm.stats import CallStats
 from simsocial.report.transcript import render_transcript
-from simsocial.sim import ScenarioError, load_scenario, parse_condition, run_simulation, scenario_condition
+from simsocial.sim import ScenarioError, load_scenario, parse_condition, scenario_condition
 from simsocial.sim.fingerprint import RunMismatchError, check_run_dir, settings_fingerprint
 from simsocial.sim.knobs import apply_knobs
 from simsocial.sim.resume import dialogues_on_disk, discard_unstarted
@@ -87,11 +92,15 @@ def run(
         bool,
         typer.Option("--transcript/--no-transcript", help="Print one sampled dialogue after the table.", metavar=""),
     ] = True,
+    dry_run: DryRun = False,
+    max_calls: MaxCalls = None,
+    max_tokens: MaxTokens = None,
 ) -> None:
     """Simulate persuasion dialogues in which every utterance and the donation are sampled from
     LLM-verbalized distributions, and write run.json + dialogues/turns/candidates.parquet.
 
-    Exit status: 0 all dialogues finished, 2 bad input, 3 some dialogues failed, 4 all failed, 1 other error.
+    Exit status: 0 all dialogues finished, 2 bad input, 3 some dialogues failed, 4 all failed, 5 stopped by
+    --max-calls/--max-tokens (resumable), 1 other error.
     """
     try:
         spec = load_scenario(scenario)
@@ -102,6 +111,9 @@ def run(
         conditions = [apply_knobs(c, **knobs) for c in base]  # the scenario's own methods get the knobs too
     except (ScenarioError, ValueError, FileNotFoundError) as exc:
         fail(err, str(exc))
+    if dry_run:
+        console.print(estimate_table(run_estimates(spec, conditions, dialogues, base_url or "embedded")))
+        return
     out = out or Path("outputs") / f"{spec.name}-{datetime.now():%Y%m%d-%H%M%S}"
     settings = llm_settings(base_url, model, gguf, concurrency, cache, no_cache, structured_output,
                             server_log=out.absolute() / SERVER_LOG)  # fmt: skip
@@ -121,8 +133,10 @@ def run(
         err.print(f"resuming {escape(str(out))}: {min(dialogues_on_disk(out), total)} of {total} dialogue(s) "
                   "already done")  # fmt: skip
     try:
-        result = run_simulation(spec, conditions, dialogues, seed, out, settings, max_active=concurrency,
-                                scenario_path=str(scenario), show_progress=not quiet)  # fmt: skip
+        budgeted = run_with_budget(spec, conditions, dialogues, seed, out, settings, max_active=concurrency,
+                                   scenario_path=str(scenario), show_progress=not quiet,
+                                   budget=budget_of(max_calls, max_tokens))  # fmt: skip
+        result = budgeted.result
     except KeyboardInterrupt:
         err.print(f"\n[yellow]interrupted[/]: {dialogues_on_disk(out)} of {total} dialogue(s) saved in "
                   f"{escape(str(out))}; run the same command again to resume.")  # fmt: skip
@@ -156,6 +170,14 @@ def run(
         for line in failures.lines():  # last: how many failed, and why, naming the endpoint
             err.print(f"[red]{escape(line)}[/]", soft_wrap=True)
         raise typer.Exit(failures.exit_code)
+    if budgeted.incomplete:
+        budget = budget_of(max_calls, max_tokens)
+        assert budget is not None
+        again = shlex.join(["simsocial", *sys.argv[1:]] + ([] if "--out" in sys.argv else ["--out", str(out)]))
+        done = int(result.manifest["counts"]["dialogues"])
+        stats = CallStats.from_dict(usage)
+        err.print(escape(budget_message(budget, done, total, stats, again)))
+        raise typer.Exit(EXIT_BUDGET)
     console.print(f"compare with the human study: simsocial compare {escape(str(out))}")
 
 

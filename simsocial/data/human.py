@@ -133,27 +133,39 @@ def load_annotated_sentences() -> pd.DataFrame:
     return _annotated_sentences().copy()
 
 
-def check_release() -> None:
-    """Raise ``ValueError`` if the bundled files do not have the counts this package relies on."""
-    info, sentences = _dialogue_info(), _sentences()
-    annotated, annotated_sentences = _annotated_info(), _annotated_sentences()
+def check_release(annotated_files: bool = True) -> None:
+    """Raise ``ValueError`` if the bundled files do not have the counts this package relies on.
+
+    ``annotated_files=False`` checks full_info.csv only (what the persona table reads): the two annotated
+    .xlsx files take seconds to parse, which ``simsocial run`` would otherwise pay before its first call.
+    """
+    info = _dialogue_info()
     ids = info["B2"].unique()
     checks = {
         "full_info rows": (len(info), 2 * N_DIALOGUES),
         "full_info dialogues": (len(ids), N_DIALOGUES),
         "full_info roles per dialogue": (int(info.groupby("B2")["B4"].nunique().min()), 2),
+        "BAD_ ids": (sum(str(i).startswith(BAD_ID_PREFIX) for i in ids), N_BAD_IDS),
+        "survey columns": (sum(c.endswith(SURVEY_SUFFIX) for c in info.columns), len(SURVEY_COLUMNS)),
+    }
+    if annotated_files:
+        checks |= _annotated_checks(ids)
+    wrong = {name: got for name, (got, want) in checks.items() if got != want}
+    if wrong:
+        raise ValueError(f"bundled PersuasionForGood differs from the expected release: {wrong}")
+
+
+def _annotated_checks(ids: np.ndarray) -> dict[str, tuple[int, int]]:
+    sentences = _sentences()
+    annotated, annotated_sentences = _annotated_info(), _annotated_sentences()
+    return {
         "full_dialog sentences": (len(sentences), N_SENTENCES),
         "full_dialog dialogues": (sentences["B2"].nunique(), N_DIALOGUES),
-        "BAD_ ids": (sum(str(i).startswith(BAD_ID_PREFIX) for i in ids), N_BAD_IDS),
         "300_info dialogues": (annotated["B2"].nunique(), N_ANNOTATED_DIALOGUES),
         "300_dialog sentences": (len(annotated_sentences), N_ANNOTATED_SENTENCES),
         "300_dialog dialogues": (annotated_sentences["B2"].nunique(), N_ANNOTATED_DIALOGUES),
         "annotated ids missing from full_info": (len(set(annotated["B2"]) - set(ids)), 0),
-        "survey columns": (sum(c.endswith(SURVEY_SUFFIX) for c in info.columns), len(SURVEY_COLUMNS)),
     }
-    wrong = {name: got for name, (got, want) in checks.items() if got != want}
-    if wrong:
-        raise ValueError(f"bundled PersuasionForGood differs from the expected release: {wrong}")
 
 
 def _strip_suffix(df: pd.DataFrame) -> pd.DataFrame:
@@ -224,7 +236,7 @@ def persona_table(role: Role = "persuadee", *, exclude_bad_ids: bool = True, com
     ``exclude_bad_ids`` drops ``BAD_`` dialogues (27 per role); ``complete`` keeps only rows with every
     survey column answered (7 persuadee rows miss the scales, 14 rows miss demographics).
     """
-    check_release()
+    check_release(annotated_files=False)
     if role not in ("persuadee", "persuader", "both"):
         raise ValueError(f"role must be 'persuadee', 'persuader' or 'both', not {role!r}")
     info = _strip_suffix(_dialogue_info())

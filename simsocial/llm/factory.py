@@ -86,6 +86,7 @@ async def open_llm(settings: LLMSettings, stats: CallStats | None = None) -> Asy
             dialect=settings.structured_output,
             timeout_s=settings.timeout_s,
             max_connections=max(settings.max_in_flight, 16),
+            max_pause_s=settings.max_wait_s,  # rate-limit pacing waits no longer than a retry would
         )
         limiter = AdaptiveConcurrencyLimit(backend, settings.max_in_flight)
         server = endpoint.server

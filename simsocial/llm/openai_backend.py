@@ -6,26 +6,36 @@ Structured output differs by server, so the request dialect is a setting:
 structured call, falls back when the server rejects the format (HTTP 400/422), and remembers what worked.
 Retries live in :mod:`simsocial.llm.retry`, so the client's own retries are switched off here.
 
-Per-call client overhead matters at scale (hundreds of calls per second from one process): requests are
-posted with the client's low-level ``post`` (the SDK's typed-params transform costs ~0.4 ms a call and
-adds nothing to a body we build ourselves), and connections are split over several small pools, each
-call going to the least busy one — httpcore scans every pooled connection on each request, so one pool
-of 64 costs about twice the CPU per call of four pools of 16 (measured: benchmarks/concurrency.py).
+Per-call client overhead matters at scale (hundreds of calls per second from one process; figures in
+docs/benchmarks.md, from benchmarks/concurrency.py and benchmarks/llm_overhead.py):
+
+- requests are posted with the client's low-level ``post`` (the SDK's typed-params transform costs
+  ~0.4 ms a call and adds nothing to a body we build ourselves), the body serialised with orjson;
+- the HTTP transport is the SDK's own aiohttp one (``openai[aiohttp]``, :class:`openai.DefaultAioHttpClient`)
+  when aiohttp is installed, else httpx with connections split over several small pools (httpcore scans
+  every pooled connection on each request: one pool of 64 costs about twice the CPU of four of 16);
+- the answer is read as bytes and only the fields we use are picked out of it (orjson), instead of
+  building the SDK's pydantic ``ChatCompletion`` for every call.
+
+``SIMSOCIAL_HTTP=httpx|aiohttp`` and ``SIMSOCIAL_PARSE=pydantic|raw`` switch a lever back (benchmarks
+measure each; a deployment can fall back if one misbehaves).  The ``openai`` client stays the interface
+to every endpoint: errors, retries-off, auth and base URLs are the SDK's.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import math
 import os
 import time
 from typing import Any, Literal
 
 import openai
-from openai.types.chat import ChatCompletion
 
+from simsocial.llm import wire
 from simsocial.llm.base import ChatModel
-from simsocial.llm.errors import MalformedResponseError
+from simsocial.llm.pacing import RateLimitPacer
 from simsocial.llm.types import ChatRequest, ChatResponse
 
 Dialect = Literal["auto", "json_schema", "json_object_schema", "none"]
@@ -45,6 +55,8 @@ class OpenAICompatibleModel(ChatModel):
         dialect: Dialect = "auto",
         timeout_s: float = 120.0,
         max_connections: int = 256,
+        pacing: bool = True,
+        max_pause_s: float = 30.0,
     ) -> None:
         self.base_url = base_url
         self.model = model
@@ -53,22 +65,33 @@ class OpenAICompatibleModel(ChatModel):
         key = api_key or os.environ.get("OPENAI_API_KEY") or _LOCAL_KEY
         import httpx
 
-        n_pools = max(1, math.ceil(max_connections / _CONNECTIONS_PER_POOL))
+        # Rate-limit headers of every response (errors included) pace the calls not yet sent.
+        self.pacer: RateLimitPacer | None = RateLimitPacer(max_pause_s=max_pause_s) if pacing else None
+        hooks = {"response": [self._observe]} if pacing else {}
+        self.transport = wire.transport()
+        self.raw_parse = wire.raw_parse()
+        aiohttp = self.transport == "aiohttp"
+        n_pools = 1 if aiohttp else max(1, math.ceil(max_connections / _CONNECTIONS_PER_POOL))
         per_pool = math.ceil(max_connections / n_pools)
+        http_client = openai.DefaultAioHttpClient if aiohttp else openai.DefaultAsyncHttpxClient
         self._clients = [
             openai.AsyncOpenAI(
                 base_url=base_url,
                 api_key=key,
                 max_retries=0,
                 timeout=timeout_s,
-                http_client=openai.DefaultAsyncHttpxClient(
-                    limits=httpx.Limits(max_connections=per_pool, max_keepalive_connections=per_pool)
+                http_client=http_client(
+                    limits=httpx.Limits(max_connections=per_pool, max_keepalive_connections=per_pool),
+                    timeout=timeout_s,
+                    event_hooks=hooks,
                 ),
             )
             for _ in range(n_pools)
         ]
         self._client = self._clients[0]
         self._busy = [0] * n_pools  # calls in flight per pool
+        self._ids = os.urandom(4).hex()
+        self._count = itertools.count()
 
     @property
     def endpoint(self) -> str:
@@ -81,6 +104,10 @@ class OpenAICompatibleModel(ChatModel):
             "model": self.model,
             "structured_output": self.dialect,
         }
+
+    async def _observe(self, response: Any) -> None:
+        if self.pacer is not None:
+            self.pacer.observe(response.headers)
 
     async def aclose(self) -> None:
         for client in self._clients:
@@ -117,29 +144,33 @@ class OpenAICompatibleModel(ChatModel):
         if request.seed is not None:
             kwargs["seed"] = request.seed
         extra_body = _response_format(request.response_schema, dialect)
+        if self.pacer is not None:
+            await self.pacer.before_call(_token_estimate(request))
         pool = min(range(len(self._busy)), key=self._busy.__getitem__)
         self._busy[pool] += 1
         started = time.perf_counter()
+        body = {**kwargs, **(extra_body or {})}
         try:
-            completion = await self._clients[pool].post(
-                "/chat/completions", body={**kwargs, **(extra_body or {})}, cast_to=ChatCompletion
-            )
+            if self.raw_parse:
+                # Our own idempotency key: the SDK would make a uuid4 per call (a noticeable cost at hundreds
+                # of calls/s) although it sends the key to no OpenAI-compatible server we know.
+                options = {**wire.JSON_OPTIONS, "idempotency_key": f"simsocial-{self._ids}-{next(self._count)}"}
+                raw = await self._clients[pool].post(
+                    "/chat/completions", content=wire.dumps(body), cast_to=bytes, options=options
+                )
+            else:
+                raw = await self._clients[pool].post("/chat/completions", body=body, cast_to=wire.ChatCompletion())
         finally:
             self._busy[pool] -= 1
         latency = time.perf_counter() - started
-        if not isinstance(completion, ChatCompletion) or not completion.choices:
-            # A non-JSON 200 (say, a proxy's HTML page) comes back from the client as a plain string.
-            raise MalformedResponseError(f"not a chat completion: {str(completion)[:200]!r}")
-        choice = completion.choices[0]
-        usage = completion.usage
-        return ChatResponse(
-            text=choice.message.content or "",
-            prompt_tokens=getattr(usage, "prompt_tokens", 0) or 0,
-            completion_tokens=getattr(usage, "completion_tokens", 0) or 0,
-            latency_s=latency,
-            finish_reason=choice.finish_reason,
-            model=completion.model or self.model,
-        )
+        fields = wire.read_completion(raw)
+        return ChatResponse(latency_s=latency, model=fields.pop("model") or self.model, **fields)
+
+
+def _token_estimate(request: ChatRequest) -> int:
+    """Tokens a call may use, for pacing: its prompt (≈4 characters a token) plus its completion cap."""
+    prompt = sum(len(m.get("content", "")) for m in request.messages) // 4 + 4 * len(request.messages)
+    return prompt + (request.max_tokens or 0)
 
 
 def _rejects_format(exc: openai.APIStatusError) -> bool:

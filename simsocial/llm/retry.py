@@ -47,10 +47,24 @@ def retry_reason(exc: BaseException) -> str:
     if isinstance(exc, openai.APIStatusError):
         return f"http_{exc.status_code}"
     if isinstance(exc, openai.APITimeoutError):
-        return "timeout"
+        return "connection" if _dropped_connection(exc) else "timeout"
     if isinstance(exc, openai.APIConnectionError):
         return "connection"
     return "malformed_body"
+
+
+def _dropped_connection(exc: BaseException) -> bool:
+    """A "timeout" that was really a dropped connection: the SDK's aiohttp transport maps every aiohttp
+    ClientConnectionError (a server closing the socket included) to a connect timeout."""
+    seen: BaseException | None = exc
+    for _ in range(8):  # the cause chain is short; a bound keeps a cycle harmless
+        if seen is None:
+            return False
+        module = type(seen).__module__
+        if module.startswith("aiohttp") and "Timeout" not in type(seen).__name__:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def retry_after_seconds(exc: BaseException | None) -> float | None:

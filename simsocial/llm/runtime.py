@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 
 from simsocial.llm.base import ChatModel
 from simsocial.llm.factory import LLMSettings, LLMStack, open_llm
+from simsocial.llm.loop import new_event_loop
 from simsocial.llm.stats import AccountingModel, CallStats
 
 T = TypeVar("T")
@@ -40,7 +41,7 @@ class LLMRuntime:
 
     def __init__(self, settings: LLMSettings, stats: CallStats | None = None) -> None:
         self.settings = settings
-        self._loop = asyncio.new_event_loop()
+        self._loop = new_event_loop()  # uvloop when installed
         self._thread = threading.Thread(target=self._loop.run_forever, name="simsocial-llm", daemon=True)
         self._thread.start()
         self._exit_stack = AsyncExitStack()
@@ -111,7 +112,7 @@ class InlineRuntime:
         self.settings = LLMSettings(base_url=None, model=name, cache_path=None, cache_mode="off")
         self.stack = LLMStack(AccountingModel(model, stats), stats, name, "in-process", name, None,
                               {"backend": described.get("backend", type(model).__name__)})  # fmt: skip
-        self._loop = asyncio.new_event_loop()
+        self._loop = new_event_loop()  # uvloop when installed
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
         """Run ``coro`` to its end and return its result."""

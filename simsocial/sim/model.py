@@ -92,6 +92,7 @@ class PersuasionModel(mesa.Model):
         max_parse_attempts: int = 3,
         persona_pools: tuple[PersonaPool | None, PersonaPool | None] | None = None,
         collect_agents: bool = True,
+        admit: Callable[[DialogueSpec], bool] | None = None,
     ) -> None:
         if not isinstance(rng, int | np.integer):
             raise TypeError("rng must be an integer seed, so that runs can be replayed and resumed")
@@ -114,6 +115,7 @@ class PersuasionModel(mesa.Model):
         queue = list(specs) if specs is not None else dialogue_specs(self.conditions, n_dialogues, self.seed)
         self._queue = queue[::-1]  # pop() from the end = admission in spec order
         self.n_total = len(queue)
+        self._may_admit = admit  # a budget: once it says no, the queued dialogues are dropped (run incomplete)
         self.on_dialogue_done = on_dialogue_done
         self.finished_dialogues: list[DialogueRecorder] = []  # kept only when there is no on_dialogue_done
         self.n_finished = 0
@@ -171,7 +173,8 @@ class PersuasionModel(mesa.Model):
 
     # --- dialogues in and out (shared by both drivers) ---------------------------------------------------
     def has_queued(self) -> bool:
-        return bool(self._queue)
+        """Dialogues wait to be admitted (and a budget, if any, admits the next one)."""
+        return bool(self._queue) and self._admission_allowed()
 
     def admit_next(self) -> Pair:
         """Start the next queued dialogue: its state, its recorder and its two agents."""
@@ -232,8 +235,14 @@ class PersuasionModel(mesa.Model):
                 raise result
 
     def _admit(self) -> None:
-        while self._queue and len(self.pairs) < self.max_active:
+        while len(self.pairs) < self.max_active and self.has_queued():
             self.admit_next()
+
+    def _admission_allowed(self) -> bool:
+        if self._may_admit is None or self._may_admit(self._queue[-1]):
+            return True
+        self._queue.clear()  # a budget said no: the rest are left for a later resume (the run is incomplete)
+        return False
 
     def _new_dialogue(self, spec: DialogueSpec) -> Dialogue:
         persona_rng = np.random.default_rng([spec.seed, spec.replicate, _PERSONA_STREAM])

@@ -80,6 +80,7 @@ def run_simulation(
     extra_manifest: dict[str, Any] | None = None,
     executor: DialogueExecutor | None = None,
     on_progress: Callable[[int], None] | None = None,
+    admit: Callable[[DialogueSpec], bool] | None = None,
 ) -> RunResult:
     """Simulate ``n_dialogues`` per condition and write the run directory; resumes a partial one.
 
@@ -88,6 +89,8 @@ def run_simulation(
     where dialogues run (default :class:`~simsocial.sim.executors.LocalExecutor`); ``on_progress`` replaces
     the run's own progress bar (a batch shows one bar over all its cells); ``extra_manifest`` is merged
     into ``run.json``.  ``runtime`` shares an open LLM runtime (its earlier usage is not counted here).
+    ``admit`` (a budget) is asked before each dialogue starts; once it says no, the dialogues not yet
+    started are left for a later resume.
     """
     out_dir = Path(out_dir)
     settings = llm_settings or LLMSettings()
@@ -112,7 +115,7 @@ def run_simulation(
                          calls_per_dialogue=per_dialogue, turns_per_dialogue=turns_each,
                          max_active=max_active) as bar:  # fmt: skip
             job = ExecutionJob(scenario, conditions, plan.todo, seed, run_id, runtime, max_active,
-                               emit=writer.add_rows, progress=job_progress or bar.advance)  # fmt: skip
+                               emit=writer.add_rows, progress=job_progress or bar.advance, admit=admit)  # fmt: skip
             try:
                 (executor or LocalExecutor())(job)
             except (KeyboardInterrupt, FatalLLMError):

@@ -30,6 +30,7 @@ class ExecutionJob:
     max_active: int
     emit: Callable[[DialogueRows], None]
     progress: Callable[[int], None]
+    admit: Callable[[DialogueSpec], bool] | None = None  # before each dialogue; False drops the rest (budget)
 
 
 class DialogueExecutor(Protocol):

@@ -15,5 +15,6 @@ class LocalExecutor:
         model = PersuasionModel(
             job.scenario, job.conditions, rng=job.seed, runtime=job.runtime, max_active=job.max_active,
             run_id=job.run_id, specs=job.specs, on_dialogue_done=lambda r: job.emit(r.rows()), collect_agents=False,
+            admit=job.admit,
         )  # fmt: skip
         run_free(model, job.progress)

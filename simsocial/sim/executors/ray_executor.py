@@ -29,6 +29,7 @@ from simsocial.llm.runtime import LLMRuntime
 from simsocial.llm.stats import CallStats
 from simsocial.sim.dialogue import Condition, DialogueSpec
 from simsocial.sim.executors.job import ExecutionJob
+from simsocial.sim.executors.processes import split_budget
 from simsocial.sim.model import PersuasionModel
 from simsocial.sim.personas import PersonaPool, persona_pool
 from simsocial.sim.recorder import DialogueRows
@@ -70,8 +71,8 @@ class RayExecutor:
     ``address``: a running cluster (``"auto"``, ``"ray://head:10001"``); None starts a local one unless
     Ray is already initialised in this process.  ``chunk_size``: dialogues per task (default: about two
     tasks per CPU of the cluster).  ``num_cpus``: CPUs each task reserves (the work is mostly waiting on
-    the endpoint, so fractions such as 0.5 are fine).  ``max_active`` (the run's concurrency) applies
-    per task.
+    the endpoint, so fractions such as 0.5 are fine).  The run's ``max_in_flight`` calls are one budget
+    for the whole cluster: there are at most that many tasks, each with its share.
     """
 
     def __init__(
@@ -110,10 +111,15 @@ class RayExecutor:
         self._ensure_ray()
         pools = ray.put((persona_pool(scenario.personas, "persuadee"), persona_pool(scenario.personas, "persuader")))
         task = _remote_run_chunk.options(num_cpus=self.num_cpus)
+        # One budget of calls in flight for the whole cluster: at most that many chunks, each with its share.
+        chunks = self._chunks(specs)
+        chunks = [sum(chunks[i :: settings.max_in_flight], []) for i in range(min(len(chunks), settings.max_in_flight))]
+        budgets = split_budget(settings.max_in_flight, len(chunks))
         pending = [
-            task.remote(scenario, list(job.conditions), chunk, job.seed, job.run_id, settings, job.max_active, pools)
-            for chunk in self._chunks(specs)
-        ]
+            task.remote(scenario, list(job.conditions), chunk, job.seed, job.run_id,
+                        settings.model_copy(update={"max_in_flight": budget}), min(budget, job.max_active), pools)
+            for chunk, budget in zip(chunks, budgets, strict=True)
+        ]  # fmt: skip
         stats = runtime.stack.stats
         try:
             while pending:

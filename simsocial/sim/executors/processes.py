@@ -1,0 +1,165 @@
+"""Run a cell's dialogues in several local worker processes: more than one core for the engine and HTTP
+client, with the in-flight budget split so that all workers together never exceed it.
+
+One process tops out at a few hundred calls per second (Python is single-threaded per interpreter;
+benchmarks/concurrency.py).  :class:`ProcessExecutor` deals the pending dialogues round-robin to
+``workers`` spawned processes; each opens its own LLM stack against the cell's ``base_url`` and runs a
+free-running :class:`~simsocial.sim.model.PersuasionModel`, sending each finished dialogue's rows (and the
+LLM usage since its last message) back through a queue.  This process alone writes, so checkpoints,
+resume and the output contract are those of a local run, and each dialogue's result is identical
+whichever worker ran it (its generator derives from seed, replicate and condition only).
+
+The shared budget: the runtime's ``max_in_flight`` calls (``--concurrency``) are divided among the
+workers (a worker with ``b`` of them runs at most ``b`` calls and ``b`` dialogues at once), so the
+endpoint never sees more than the budget.  The workers stay up between cells (start-up is paid once)
+until :meth:`ProcessExecutor.close`.  A budget (``--max-calls``) is not enforced inside workers; use the
+local executor for budgeted runs.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import itertools
+import multiprocessing
+import queue
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from simsocial.llm.factory import LLMSettings
+from simsocial.llm.runtime import LLMRuntime
+from simsocial.llm.stats import CallStats
+from simsocial.sim.dialogue import Condition, DialogueSpec
+from simsocial.sim.executors.job import ExecutionJob
+from simsocial.sim.model import PersuasionModel
+from simsocial.sim.scenario import Scenario
+from simsocial.sim.scheduler import finished_batches
+
+_OUTBOX: Any = None  # the worker's end of the results queue (set by the pool initializer)
+
+
+def _init_worker(outbox: Any) -> None:
+    global _OUTBOX
+    _OUTBOX = outbox
+
+
+def run_shard(
+    token: int,
+    scenario: Scenario,
+    conditions: Sequence[Condition],
+    specs: list[DialogueSpec],
+    seed: int,
+    run_id: str,
+    settings: LLMSettings,
+    max_active: int,
+) -> int:
+    """In a worker: run ``specs``; put ``(token, rows, usage)`` on the outbox as dialogues finish."""
+    stats, reported = CallStats(), CallStats()
+    done = 0
+    with LLMRuntime(settings, stats) as runtime:
+        model = PersuasionModel(scenario, conditions, rng=seed, runtime=runtime, max_active=max_active, run_id=run_id,
+                                specs=specs, collect_agents=False)  # fmt: skip
+        for finished in finished_batches(model):
+            snapshot = stats.copy()
+            _OUTBOX.put((token, [d.rows() for d in finished], (snapshot - reported).to_dict()))
+            reported = snapshot
+            done += len(finished)
+    return done
+
+
+def split_budget(budget: int, workers: int) -> list[int]:
+    """``budget`` calls in flight divided among at most ``workers`` workers, each getting at least one."""
+    n = max(1, min(workers, budget))
+    return [budget // n + (1 if i < budget % n else 0) for i in range(n)]
+
+
+class ProcessExecutor:
+    """A :class:`~simsocial.sim.runner.DialogueExecutor` over ``workers`` local processes (see module doc)."""
+
+    def __init__(self, workers: int = 2) -> None:
+        if workers < 1:
+            raise ValueError("workers must be at least 1")
+        self.workers = workers
+        self._pool: concurrent.futures.ProcessPoolExecutor | None = None
+        self._outbox: Any = None
+        self._inboxes: dict[int, queue.SimpleQueue[Any]] = {}  # per job (cells run side by side share workers)
+        self._tokens = itertools.count()
+        self._lock = threading.Lock()
+
+    def _ensure_pool(self) -> concurrent.futures.ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                # spawn, not fork: this process runs an event-loop thread, which a fork would copy mid-flight.
+                context = multiprocessing.get_context("spawn")
+                self._outbox = context.Queue()
+                self._pool = concurrent.futures.ProcessPoolExecutor(
+                    self.workers, mp_context=context, initializer=_init_worker, initargs=(self._outbox,)
+                )
+                threading.Thread(target=self._route, args=(self._outbox,), daemon=True, name="shard-router").start()
+            return self._pool
+
+    def _route(self, outbox: Any) -> None:
+        """Hand each worker message to the job (cell) it belongs to."""
+        while True:
+            try:
+                message = outbox.get()
+            except (EOFError, OSError, ValueError):
+                return  # the queue was closed
+            if message is None:
+                return
+            inbox = self._inboxes.get(message[0])
+            if inbox is not None:
+                inbox.put(message)
+
+    def __call__(self, job: ExecutionJob) -> None:
+        if not job.specs:
+            return
+        settings = job.runtime.settings
+        if settings.base_url is None:
+            raise ValueError("the process executor needs an endpoint every worker can reach: a base_url")
+        budgets = split_budget(min(settings.max_in_flight, job.max_active * self.workers), self.workers)
+        shards = [job.specs[i :: len(budgets)] for i in range(len(budgets))]
+        pool = self._ensure_pool()
+        token = next(self._tokens)
+        inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._inboxes[token] = inbox
+        futures = [
+            pool.submit(run_shard, token, job.scenario, list(job.conditions), shard, job.seed, job.run_id,
+                        settings.model_copy(update={"max_in_flight": budget}), min(budget, job.max_active))
+            for shard, budget in zip(shards, budgets, strict=True) if shard
+        ]  # fmt: skip
+        stats = job.runtime.stack.stats
+        expected = len(job.specs)
+        received = 0
+        try:
+            while received < expected:
+                try:
+                    _, rows, usage = inbox.get(timeout=0.5)
+                except queue.Empty:
+                    failed = next((f.exception() for f in futures if f.done() and f.exception()), None)
+                    if failed is not None:
+                        raise failed from None  # a worker's exception, with its remote traceback attached
+                    if all(f.done() for f in futures):
+                        expected = sum(f.result() for f in futures)  # rows still in the pipe will arrive
+                    continue
+                stats.merge(CallStats.from_dict(usage))
+                for dialogue in rows:
+                    job.emit(dialogue)
+                received += len(rows)
+                job.progress(len(rows))
+        except BaseException:
+            self.close()  # workers may be mid-dialogue; the next job starts fresh ones
+            raise
+        finally:
+            self._inboxes.pop(token, None)
+
+    def close(self) -> None:
+        """Stop the worker processes."""
+        with self._lock:
+            if self._pool is not None:
+                processes = list((getattr(self._pool, "_processes", None) or {}).values())
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                for process in processes:
+                    process.terminate()
+                self._outbox.put(None)  # stops the router
+                self._pool = None

@@ -1,0 +1,114 @@
+"""A real Ray cluster on 127.0.0.1 for tests: ``ray start --head`` plus worker nodes, each its own
+``ray start --block`` process tree, token authentication on, stopped by process id at the end.
+
+Everything stays on loopback, which takes care with the installed Ray (2.60): ``--node-ip-address
+127.0.0.1`` alone is not enough on Linux — Ray "resolves" 127.0.0.1/localhost to the machine's interface
+address unless ``RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0`` is set (ray._private.services.resolve_ip_for_localhost).
+A worker node cannot have that variable (``ray start --address`` then refuses to join: "Multi-node Ray
+clusters are not supported"), and without it it rewrites the head's 127.0.0.1 in ``--address``.  So the
+nodes take other loopback addresses, which Ray does not rewrite: the head 127.0.0.2, worker *i*
+127.0.0.<i+3>; clients (the simsocial driver) keep ``RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0`` so their
+own address is 127.0.0.1.  Ports are picked free (other Ray clusters on the machine are
+left alone) and the session lives in its own temporary directory.  The token is generated here and passed
+by environment (``RAY_AUTH_MODE=token``, ``RAY_AUTH_TOKEN``); ``~/.ray`` is never read or written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+RAY = Path(os.environ.get("VIRTUAL_ENV", "")) / "bin" / "ray"
+
+
+def _free_ports(n: int) -> list[int]:
+    socks = [socket.socket() for _ in range(n)]
+    for s in socks:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in socks]
+    for s in socks:
+        s.close()
+    return ports
+
+
+class RayCluster:
+    """``with RayCluster(workers=1) as cluster:`` — ``cluster.address``, ``cluster.env`` for clients."""
+
+    def __init__(self, ray_bin: Path, workers: int = 1, cpus_per_node: int = 1) -> None:
+        self.ray_bin = ray_bin
+        self.workers = workers
+        self.cpus = cpus_per_node
+        self.tmp = Path(tempfile.mkdtemp(prefix="rc-", dir="/tmp"))  # short: unix socket paths are limited
+        self.token = secrets.token_hex(16)
+        self.env = {**os.environ, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": self.token,
+                    "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_USAGE_STATS_ENABLED": "0"}  # fmt: skip
+        self.procs: list[subprocess.Popen[bytes]] = []
+        self.port = 0
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.2:{self.port}"
+
+    def _node(self, head: bool) -> subprocess.Popen[bytes]:
+        ports = _free_ports(7)
+        ip = f"127.0.0.{len(self.procs) + 2}"
+        env = {**self.env, "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "1"}  # a node of a multi-node cluster
+        cmd = [str(self.ray_bin), "start", "--block", "--node-ip-address", ip, "--num-cpus", str(self.cpus),
+               "--object-manager-port", str(ports[1]), "--node-manager-port", str(ports[2]),
+               "--dashboard-agent-listen-port", str(ports[3]), "--dashboard-agent-grpc-port", str(ports[4]),
+               "--runtime-env-agent-port", str(ports[5]), "--metrics-export-port", str(ports[6]),
+               "--disable-usage-stats"]  # fmt: skip
+        if head:
+            self.port = ports[0]
+            cmd += ["--head", "--port", str(self.port), "--include-dashboard", "false", "--temp-dir", str(self.tmp)]
+        else:
+            cmd += ["--address", self.address]
+        log = open(self.tmp / f"node{len(self.procs)}.log", "wb")  # noqa: SIM115 - closed with the process
+        return subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def start(self, timeout_s: float = 90) -> RayCluster:
+        try:
+            self.procs.append(self._node(head=True))
+            self._wait_for("Ray runtime started", 0, timeout_s)
+            for _ in range(self.workers):
+                self.procs.append(self._node(head=False))
+                self._wait_for("Ray runtime started", len(self.procs) - 1, timeout_s)
+        except BaseException:
+            self.stop()  # a node that did not come up must not outlive the test
+            raise
+        return self
+
+    def _wait_for(self, text: str, node: int, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        log = self.tmp / f"node{node}.log"
+        while text not in log.read_text(errors="replace"):
+            if self.procs[node].poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"ray node {node} did not start:\n{log.read_text(errors='replace')[-3000:]}")
+            time.sleep(0.5)
+
+    def stop(self) -> None:
+        """SIGTERM each node's ``ray start --block`` (it drains and stops its processes), then SIGKILL the
+        process groups of any that linger — only the processes this cluster started."""
+        for proc in reversed(self.procs):
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 45
+        for proc in self.procs:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        for proc in self.procs:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)  # the node's own session: raylet, gcs, workers
+
+    def __enter__(self) -> RayCluster:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
