@@ -21,13 +21,14 @@ from simsocial.batch.cells import Cell
 from simsocial.batch.estimate import Estimate, dialogue_estimate
 from simsocial.llm.budget import Budget, BudgetGate, Cost
 from simsocial.llm.factory import LLMSettings
+from simsocial.llm.runtime import LLMRuntime
 from simsocial.llm.stats import CallStats
+from simsocial.run_writer import PROGRESS_FILE, atomic_write_text
 from simsocial.sim.dialogue import Condition, DialogueSpec
 from simsocial.sim.progress import RunProgress
+from simsocial.sim.resume import completed_result
 from simsocial.sim.runner import RunResult, run_simulation
-from simsocial.sim.runtime import LLMRuntime
 from simsocial.sim.scenario import Scenario
-from simsocial.sim.writer import PROGRESS_FILE, atomic_write_text
 
 RUN_COMPLETE, RUN_INCOMPLETE = "complete", "incomplete"
 EXIT_BUDGET = 5  # the exit code of a run or sweep stopped by its budget (resumable)
@@ -83,6 +84,10 @@ def run_with_budget(
     costs = {c.label: cost_of(dialogue_estimate(scenario, c)) for c in conditions} if gate else {}
     admit = (lambda spec: gate.admit("run", costs[spec.condition.label])) if gate else None
     wanted = n_dialogues * len(conditions)
+    if completed_result(out_dir, wanted) is not None:  # nothing to do: open no endpoint, make no call
+        result = run_simulation(scenario, conditions, n_dialogues, seed, out_dir, settings, show_progress=False,
+                                **run_kwargs)  # fmt: skip
+        return BudgetedRun(result, False, gate)
     with LLMRuntime(settings, stats) as runtime, RunProgress(wanted, _on_disk(out_dir), stats,
                                                              enabled=show_progress) as bar:  # fmt: skip
 

@@ -8,8 +8,8 @@ report only its own usage.  :class:`CellRuntime` therefore stacks fresh accounti
 
     cell cache view → cell accounting → cell retries → SHARED (server guard →) limiter → backend
 
-It quacks like :class:`~simsocial.sim.runtime.LLMRuntime` (``settings``, ``stack``, ``run``, ``submit``,
-``gather``, ``close``) so :func:`~simsocial.sim.runner.run_simulation` and the executors take it as is.
+It quacks like :class:`~simsocial.llm.runtime.LLMRuntime` (``in_thread``, ``settings``, ``stack``, ``run``,
+``submit``, ``gather``, ``close``) so :func:`~simsocial.sim.runner.run_simulation` and the executors take it as is.
 """
 
 from __future__ import annotations
@@ -22,13 +22,10 @@ from typing import Any, TypeVar
 from simsocial.llm.cache import CachingModel
 from simsocial.llm.factory import LLMStack
 from simsocial.llm.retry import RetryingModel, RetryPolicy
-from simsocial.llm.stats import AccountingModel, CallStats
-from simsocial.sim.runtime import LLMRuntime
+from simsocial.llm.runtime import LLMRuntime
+from simsocial.llm.stats import COUNTERS, AccountingModel, CallStats
 
 T = TypeVar("T")
-
-_COUNTERS = ("calls", "cache_hits", "endpoint_calls", "retries", "failures", "prompt_tokens", "completion_tokens",
-             "latency_s")  # fmt: skip
 
 
 def _under_retries(model: Any) -> Any:
@@ -51,6 +48,8 @@ def cell_stack(shared: LLMStack, runtime: LLMRuntime, stats: CallStats) -> LLMSt
 
 class CellRuntime:
     """One cell's handle on an endpoint runtime it does not own (closing it closes nothing)."""
+
+    in_thread = True  # the shared runtime's loop runs on its own thread
 
     def __init__(self, shared: LLMRuntime, stats: CallStats | None = None) -> None:
         self.shared = shared
@@ -77,7 +76,7 @@ class StatsTotal:
         self.parts: list[CallStats] = list(parts)
 
     def __getattr__(self, name: str) -> Any:
-        if name in _COUNTERS:
+        if name in COUNTERS:
             return sum(getattr(part, name) for part in list(self.parts))
         raise AttributeError(name)
 

@@ -6,12 +6,13 @@ from typing import Annotated
 
 import typer
 
+from simsocial.cli.options import flag
 from simsocial.llm.budget import Budget
 
 DryRun = Annotated[
     bool,
-    typer.Option("--dry-run", help="Print the LLM calls and prompt/completion tokens the run would spend per "
-                 "endpoint (an estimate from scenario, methods, k and turns), then stop: no call is made."),
+    flag("--dry-run", help="Print the LLM calls and prompt/completion tokens the run would spend per "
+         "endpoint (an estimate from scenario, methods, k and turns), then stop: no call is made."),
 ]  # fmt: skip
 MaxCalls = Annotated[
     int | None,

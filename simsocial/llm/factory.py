@@ -8,6 +8,7 @@ With no ``base_url`` the embedded llama.cpp server is started for the stack's li
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -78,6 +79,7 @@ async def open_llm(settings: LLMSettings, stats: CallStats | None = None) -> Asy
     stats = stats if stats is not None else CallStats()
     endpoint: ResolvedEndpoint | None = None
     cache: ResponseCache | None = None
+    closer: ChatModel | None = None  # whatever holds the connections, closed however we leave
     try:
         endpoint = resolve_endpoint(settings)
         backend = OpenAICompatibleModel(
@@ -88,6 +90,7 @@ async def open_llm(settings: LLMSettings, stats: CallStats | None = None) -> Asy
             max_connections=max(settings.max_in_flight, 16),
             max_pause_s=settings.max_wait_s,  # rate-limit pacing waits no longer than a retry would
         )
+        closer = backend
         limiter = AdaptiveConcurrencyLimit(backend, settings.max_in_flight)
         server = endpoint.server
         # Inside the retries, so a dead embedded server stops the run instead of being retried.
@@ -102,9 +105,12 @@ async def open_llm(settings: LLMSettings, stats: CallStats | None = None) -> Asy
         if settings.preflight and settings.cache_mode != "replay":
             # Before any dialogue is admitted: a dead URL or a broken build shows up within seconds.
             await preflight(ServerGuardModel(backend, server) if server else backend, backend.endpoint, endpoint.model)
+        closer = model
         yield LLMStack(model, stats, endpoint.model, described, endpoint.model_id, limiter, info)
-        await model.aclose()
     finally:
+        if closer is not None:
+            with contextlib.suppress(Exception):  # a failed close must not hide why we are leaving
+                await closer.aclose()
         if cache is not None:
             cache.close()
         if endpoint is not None and endpoint.server is not None:

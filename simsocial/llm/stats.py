@@ -9,7 +9,7 @@ from typing import Any
 from simsocial.llm.base import ChatModelWrapper
 from simsocial.llm.types import ChatRequest, ChatResponse
 
-_COUNTERS = ("calls", "cache_hits", "endpoint_calls", "retries", "failures", "prompt_tokens", "completion_tokens",
+COUNTERS = ("calls", "cache_hits", "endpoint_calls", "retries", "failures", "prompt_tokens", "completion_tokens",
              "latency_s")  # fmt: skip
 
 
@@ -39,19 +39,19 @@ class CallStats:
 
     def merge(self, other: CallStats) -> None:
         """Add another run's (or worker's) totals into this one."""
-        for name in _COUNTERS:
+        for name in COUNTERS:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.retry_reasons.update(other.retry_reasons)
 
     def __sub__(self, other: CallStats) -> CallStats:
         """The calls made since ``other`` was taken (``stats - snapshot``), as a new :class:`CallStats`."""
-        delta = CallStats(**{name: getattr(self, name) - getattr(other, name) for name in _COUNTERS})
+        delta = CallStats(**{name: getattr(self, name) - getattr(other, name) for name in COUNTERS})
         delta.retry_reasons = self.retry_reasons - other.retry_reasons
         return delta
 
     def copy(self) -> CallStats:
         """A snapshot of the totals so far (to subtract later)."""
-        return CallStats(**{name: getattr(self, name) for name in _COUNTERS}, retry_reasons=Counter(self.retry_reasons))
+        return CallStats(**{name: getattr(self, name) for name in COUNTERS}, retry_reasons=Counter(self.retry_reasons))
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

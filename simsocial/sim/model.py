@@ -173,11 +173,17 @@ class PersuasionModel(mesa.Model):
 
     # --- dialogues in and out (shared by both drivers) ---------------------------------------------------
     def has_queued(self) -> bool:
-        """Dialogues wait to be admitted (and a budget, if any, admits the next one)."""
-        return bool(self._queue) and self._admission_allowed()
+        """Dialogues wait to be admitted."""
+        return bool(self._queue)
 
-    def admit_next(self) -> Pair:
-        """Start the next queued dialogue: its state, its recorder and its two agents."""
+    def admit_next(self) -> Pair | None:
+        """Start the next queued dialogue: its state, its recorder and its two agents.
+
+        None when a budget (``admit=``) refuses it: the queue is then dropped and the run is incomplete.
+        The budget is asked exactly once per admitted dialogue, since asking reserves its cost.
+        """
+        if not self._admission_allowed():
+            return None
         dialogue = self._new_dialogue(self._queue.pop())
         recorder = DialogueRecorder(dialogue)
         pair = (Persuader(self, dialogue, recorder), Persuadee(self, dialogue, recorder))
@@ -235,8 +241,8 @@ class PersuasionModel(mesa.Model):
                 raise result
 
     def _admit(self) -> None:
-        while len(self.pairs) < self.max_active and self.has_queued():
-            self.admit_next()
+        while len(self.pairs) < self.max_active and self.has_queued() and self.admit_next() is not None:
+            pass
 
     def _admission_allowed(self) -> bool:
         if self._may_admit is None or self._may_admit(self._queue[-1]):

@@ -44,6 +44,8 @@ async def play_free(
         while model.has_queued() or window:
             while model.has_queued() and len(running) < limit and len(window) < 4 * limit and backlog() < limit:
                 pair = model.admit_next()
+                if pair is None:  # a budget refused it; the rest of the queue is dropped
+                    break
                 task = asyncio.create_task(play_dialogue(*pair))
                 window.append((task, pair))
                 running.add(task)
