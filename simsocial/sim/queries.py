@@ -69,4 +69,4 @@ def donation_query(scenario: Scenario, dialogue: Dialogue) -> Query:
     context = f"Conversation:\n{transcript_text(scenario, dialogue)}\n\n{scenario.donation.question.strip()}"
     fields = (AmountField(AMOUNT_FIELD, scenario.donation.grid),)
     return Query(_persuadee_system(scenario, dialogue), context, fields,
-                 text_description="decision, with a one-sentence reason", text_max_length=160)  # fmt: skip
+                 text_description="decision", text_hint="a one-sentence reason", text_max_length=160)  # fmt: skip
