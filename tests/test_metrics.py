@@ -346,3 +346,57 @@ def test_human_reference_figures_match_an_independent_computation():
     top = max(strategies.STRATEGIES, key=lambda k: ref.strategies.counts[k])
     assert top == "credibility-appeal"
     assert set(ref.to_dict()) >= {"donations", "say_do_gap", "mind_change", "strategies", "cleaning"}
+
+
+# --- issue 10: metrics under the VS paper's definitions (simsocial.metrics.paper), hand-computed ---------
+def test_l1_paper_uses_the_papers_float_bin_edges() -> None:
+    from simsocial.metrics.paper import l1_paper
+
+    # linspace(0, 2, 21)[3] is 0.30000000000000004, so $0.30 falls in [0.2, 0.3) with $0.25:
+    # sim bins {2, 10}, human bins {2, 0}; densities 0.5 / 0.1 = 5 each → (5 + 5) · 0.1 = 1.0.
+    assert l1_paper([0.30, 1.0], [0.25, 0.0]) == pytest.approx(1.0)
+    # simsocial's own L1 (exact $0.10 bins) puts $0.30 in [0.3, 0.4): all four bins differ → 2.0.
+    assert distribution.histogram_l1([0.30, 1.0], [0.25, 0.0]) == pytest.approx(2.0)
+    # The top edge is closed and values outside [0, 2] are ignored, as np.histogram does.
+    assert l1_paper([2.0, 5.0], [2.0]) == pytest.approx(0.0)
+    assert math.isnan(l1_paper([], [1.0]))
+
+
+def test_ks_paper_is_scipy_ks_2samp() -> None:
+    from simsocial.metrics.paper import ks_paper
+
+    # ECDF gaps at 0, 0.5, 1, 2: |.5-1/3|, |.5-2/3|, |1-2/3|, 0 → 1/3.
+    assert ks_paper([0.0, 1.0], [0.0, 0.5, 2.0]).statistic == pytest.approx(1 / 3)
+
+
+def test_distinct_n_paper_per_dialogue_then_averaged() -> None:
+    from simsocial.metrics.paper import distinct_n_paper
+
+    dialogues = [["Hi hi there", "There!"], ["a"], ["Don't, don't.", None]]
+    # A: hi hi there there → d1 2/4, d2 3/3.  B: a → d1 1/1, d2 0 (fewer than 2 tokens).
+    # C: \b\w+\b splits "don't" into don, t → don t don t → d1 2/4, d2 {don t, t don} 2/3.
+    assert distinct_n_paper(dialogues, 1) == pytest.approx((0.5 + 1.0 + 0.5) / 3)
+    assert distinct_n_paper(dialogues, 2) == pytest.approx((1.0 + 0.0 + 2 / 3) / 3)
+
+
+def test_fk_grade_paper_per_dialogue_then_averaged() -> None:
+    from simsocial.metrics.paper import fk_grade_paper
+
+    # 9 one-syllable words in 2 sentences: 0.39 · 4.5 + 11.8 · 1 − 15.59 = −2.035; an empty dialogue is 0.0.
+    text = ["The cat sat on the mat.", "The dog ran."]
+    assert fk_grade_paper([text]) == pytest.approx(-2.035)
+    assert fk_grade_paper([text, []]) == pytest.approx(-2.035 / 2)
+
+
+def test_semantic_diversity_paper_clips_cosine() -> None:
+    from simsocial.metrics.paper import pairwise_diversities, semantic_diversity_paper
+
+    group = np.array([[1.0, 0.0], [0.0, 1.0], [2.0, 2.0]])
+    # cos: 0, 1/√2, 1/√2 → diversities 1, 1 − 1/√2, 1 − 1/√2.
+    expected = (1 + 2 * (1 - 1 / math.sqrt(2))) / 3
+    assert semantic_diversity_paper([group]) == pytest.approx(expected)
+    # Opposite vectors: cos −1 clipped to 0 → diversity 1 (not 2).
+    assert pairwise_diversities(np.array([[1.0, 0.0], [-1.0, 0.0]])) == pytest.approx([1.0])
+    # Pairs are pooled over groups (3 + 1 pairs), not averaged per group.
+    pooled = semantic_diversity_paper([group, np.array([[1.0, 0.0], [1.0, 0.0]])])
+    assert pooled == pytest.approx((3 * expected + 0.0) / 4)
