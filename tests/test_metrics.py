@@ -400,3 +400,65 @@ def test_semantic_diversity_paper_clips_cosine() -> None:
     # Pairs are pooled over groups (3 + 1 pairs), not averaged per group.
     pooled = semantic_diversity_paper([group, np.array([[1.0, 0.0], [1.0, 0.0]])])
     assert pooled == pytest.approx((3 * expected + 0.0) / 4)
+
+
+# --- issue 10: the paper's donation construct (simsocial.metrics.paper_donation) -------------------------
+@pytest.mark.parametrize(
+    ("text", "amount"),
+    [
+        ("I can't give $2 but I'll give 50 cents", 0.50),  # the cents pattern is tried first
+        ("I can't give $2 right now.", 2.0),  # no negation handling, as in the paper
+        ("I'd donate 1.50 I think", 1.50),
+        ("I will give the whole 2 dollars", 2.0),
+        ("maybe I could do 0.25", 0.25),
+        ("I'll give 5 dollars", 2.0),  # capped at the maximum
+        ("I'll give 150 cents", 1.50),
+        ("I can spare $.50", 0.50),
+        ("give $1 now, later give 2 cents", 0.02),
+        ("Contributing all $1.25!", 1.25),
+        ("I gave 1 yesterday", None),  # "gave" is not one of the paper's verbs
+        ("No thanks.", None),
+    ],
+)
+def test_extract_amount_paper(text: str, amount: float | None) -> None:
+    from simsocial.metrics.paper_donation import extract_amount_paper
+
+    got = extract_amount_paper(text)
+    assert got == (None if amount is None else pytest.approx(amount))
+
+
+def test_in_dialogue_donation_is_the_last_stated_amount_zero_when_none_capped() -> None:
+    from simsocial.metrics.paper_donation import in_dialogue_donation
+
+    assert in_dialogue_donation(["I'd give $1.", "Hmm.", "Actually I'll give 50 cents", "Bye!"]) == 0.5
+    assert in_dialogue_donation(["No.", None, "Still no."]) == 0.0
+    assert in_dialogue_donation([]) == 0.0
+    assert in_dialogue_donation(["I'll donate 4"], maximum=5.0) == 4.0
+    assert in_dialogue_donation(["I'll donate 9"], maximum=5.0) == 5.0
+
+
+# --- issue 10: the say–do gap, one function for people and simulations ------------------------------------
+def test_say_do_summary_hand_computed() -> None:
+    from simsocial.metrics.say_do import say_do_summary
+
+    stated = [1.0, 1.0, 0.5, 0.0, None, 2.0]
+    actual = [1.0, 0.0, 1.0, 0.0, 1.0, 0.5]
+    s = say_do_summary(stated, actual, rng=0, n_resamples=200)
+    assert s.n == 5  # the pair without a stated amount is left out
+    assert s.shares["gave_different"].estimate == pytest.approx(3 / 5)
+    assert s.shares["gave_less"].estimate == pytest.approx(2 / 5)
+    assert s.shares["gave_more"].estimate == pytest.approx(1 / 5)
+    assert s.shares["stated_positive_gave_zero"].estimate == pytest.approx(1 / 4)
+    assert s.mean_gap.estimate == pytest.approx((0 - 1 + 0.5 + 0 - 1.5) / 5)
+    assert s.shares["gave_less"].low <= 0.4 <= s.shares["gave_less"].high
+
+
+def test_human_say_do_through_the_shared_function_matches_the_reference() -> None:
+    from simsocial.metrics.say_do import human_say_do_pairs, say_do_summary
+
+    ref = human_reference().say_do
+    s = say_do_summary(*human_say_do_pairs("default"), rng=0, n_resamples=200)
+    assert s.n == ref.n == 164
+    assert s.shares["gave_less"].estimate == pytest.approx(ref.share_gave_less)
+    assert s.shares["stated_positive_gave_zero"].estimate == pytest.approx(ref.share_stated_positive_gave_zero)
+    assert s.shares["gave_different"].estimate == pytest.approx(0.433, abs=0.005)

@@ -15,6 +15,7 @@ from scipy.special import entr
 
 from simsocial.contract import STATUS_DEGRADED, STATUS_FAILED, STATUS_OK
 from simsocial.elicit import Elicitation
+from simsocial.metrics.paper_donation import in_dialogue_donation
 from simsocial.metrics.stance import count_mind_changes
 from simsocial.sim.personas import Persona
 from simsocial.vs import MethodConfig
@@ -91,6 +92,7 @@ class Dialogue:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     error: str | None = None
+    donation_maximum: float = 2.0  # the scenario's donation.maximum: caps in_dialogue_donation
 
     @property
     def dialogue_id(self) -> str:
@@ -162,6 +164,9 @@ class Dialogue:
             "model": self.model_name,
             "n_turns": self.turn,
             "final_donation": self.final_donation,
+            "in_dialogue_donation": in_dialogue_donation(
+                (u.text for u in self.transcript if u.role == "persuadee"), self.donation_maximum
+            ),
             "last_stated_amount": self.last_stated_amount,
             "stances": [s if s is not None else "undecided" for s in self.stances],
             "mind_changes": changes.total,

@@ -322,6 +322,7 @@ class PersuasionModel(mesa.Model):
             persona=persona,
             persuader_persona=persuader_persona,
             rng=np.random.default_rng([spec.seed, spec.replicate, condition_stream]),
+            donation_maximum=self.scenario.donation.maximum,
         )
 
     def _retire_finished(self) -> None:
