@@ -23,7 +23,7 @@ err = Console(stderr=True, soft_wrap=True)  # messages stay on one line, greppab
 
 def batch(
     sweep: Annotated[
-        Path, typer.Argument(help="Sweep YAML file, e.g. scenarios/sweeps/vs_paper_dialogue.yaml.", show_default=False)
+        Path, typer.Argument(help="Sweep YAML file, e.g. scenarios/sweeps/vs_methods_all_roles.yaml.", show_default=False)
     ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Sweep directory (cells/, sweep.parquet, sweep.json).")],
     resume: Annotated[
@@ -75,7 +75,7 @@ def batch(
 
     Interrupted (Ctrl-C, crash, kill -9)? Run the same command with --resume: nothing is lost or repeated.
 
-    Example: simsocial batch scenarios/sweeps/vs_paper_dialogue.yaml --out outputs/vs-paper -n 50
+    Example: simsocial batch scenarios/sweeps/vs_methods_all_roles.yaml --out outputs/vs-methods -n 50
 
     Then compare the cells with the human study: simsocial compare OUT
     """
