@@ -131,6 +131,7 @@ async def _run_calls(
             messages=tuple(messages),
             response_schema=call.schema,
             temperature=config.temperature,
+            top_p=config.top_p,
             max_tokens=budget,
             seed=seed + index,
             call_key=f"{call_key}/c{index}",

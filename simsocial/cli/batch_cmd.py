@@ -23,7 +23,8 @@ err = Console(stderr=True, soft_wrap=True)  # messages stay on one line, greppab
 
 def batch(
     sweep: Annotated[
-        Path, typer.Argument(help="Sweep YAML file, e.g. scenarios/sweeps/vs_methods_all_roles.yaml.", show_default=False)
+        Path,
+        typer.Argument(help="Sweep YAML file, e.g. scenarios/sweeps/vs_methods_all_roles.yaml.", show_default=False),
     ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Sweep directory (cells/, sweep.parquet, sweep.json).")],
     resume: Annotated[

@@ -49,6 +49,7 @@ def run(
     tail_threshold: Annotated[float | None, typer.Option(help="VS tail: 'each probability below p'.")] = None,
     selection: Annotated[str | None, typer.Option(help="probability | uniform")] = None,
     temperature: Annotated[float | None, typer.Option(help="Sampling temperature sent with every call.")] = None,
+    top_p: Annotated[float | None, typer.Option("--top-p", help="Nucleus sampling top_p sent with every call.")] = None,
     seed: Annotated[int, typer.Option(help="Run seed: same seed + cache = identical results.")] = 0,
     out: Annotated[Path | None, typer.Option(help="Run directory (default: outputs/<scenario>-<time>).")] = None,
     base_url: BaseUrl = None,
@@ -59,6 +60,13 @@ def run(
     no_cache: NoCache = False,
     structured_output: Structured = "auto",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    persuader_base_url: Annotated[
+        str | None, typer.Option(help="The persuader's own OpenAI-compatible endpoint (default: --base-url).")
+    ] = None,
+    persuader_model: Annotated[str | None, typer.Option(help="Model name at --persuader-base-url.")] = None,
+    persuader_api_key_env: Annotated[
+        str | None, typer.Option(help="Environment variable holding the persuader's key (default OPENAI_API_KEY).")
+    ] = None,
 ) -> None:
     """Simulate persuasion dialogues in which every utterance and the donation are sampled from
     LLM-verbalized distributions, and write run.json + dialogues/turns/candidates.parquet."""
@@ -66,12 +74,23 @@ def run(
         spec = load_scenario(scenario)
         if turns is not None:
             spec = spec.model_copy(update={"turns": spec.turns.model_copy(update={"max_turns": turns})})
-        knobs = {"k": k, "tail_threshold": tail_threshold, "selection": selection, "temperature": temperature}
+        knobs = {"k": k, "tail_threshold": tail_threshold, "selection": selection, "temperature": temperature,
+                 "top_p": top_p}  # fmt: skip
         conditions = [parse_condition(m, spec, **knobs) for m in method] if method else [scenario_condition(spec)]
     except (ScenarioError, ValueError) as exc:
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from None
     settings = llm_settings(base_url, model, gguf, concurrency, cache, no_cache, structured_output)
+    persuader_settings = None
+    if persuader_base_url or persuader_model:
+        if not (persuader_base_url and persuader_model):
+            raise typer.BadParameter(
+                "--persuader-base-url and --persuader-model go together", param_hint="--persuader-model"
+            )
+        from simsocial.llm.roles import RoleEndpoint, role_settings
+
+        endpoint = RoleEndpoint(base_url=persuader_base_url, model=persuader_model, api_key_env=persuader_api_key_env)
+        persuader_settings = role_settings(settings, endpoint)
     out = out or Path("outputs") / f"{spec.name}-{datetime.now():%Y%m%d-%H%M%S}"
     labels = escape(", ".join(c.label for c in conditions))
     err.print(
@@ -79,7 +98,8 @@ def run(
     )
     try:
         result = run_simulation(spec, conditions, dialogues, seed, out, settings, max_active=concurrency,
-                                scenario_path=str(scenario), show_progress=not quiet)  # fmt: skip
+                                scenario_path=str(scenario), show_progress=not quiet,
+                                persuader_settings=persuader_settings)  # fmt: skip
     except KeyboardInterrupt:
         err.print(f"\n[yellow]interrupted[/]: finished dialogues are saved in {out}/shards; "
                   "run the same command again to resume.")  # fmt: skip

@@ -42,6 +42,7 @@ class LLMSettings(BaseModel):
     cache_path: Path | None = DEFAULT_CACHE_PATH
     cache_mode: CacheMode = "readwrite"
     model_id: str | None = Field(None, description="cache identity of the model (default: derived)")
+    api_key_env: str | None = Field(None, description="env variable with the key (default OPENAI_API_KEY)")
 
     def resolved_model_id(self, model: str) -> str:
         if self.model_id:
@@ -92,9 +93,12 @@ async def open_llm(settings: LLMSettings, stats: CallStats | None = None) -> Asy
             info = {"embedded": True, "gguf": server.gguf.name}
         if not model_name:
             raise ValueError("--model is required with --base-url")
+        from simsocial.llm.roles import api_key_for  # a role may name its own key variable
+
         backend = OpenAICompatibleModel(
             base_url,
             model_name,
+            api_key=api_key_for(settings),
             dialect=settings.structured_output,
             timeout_s=settings.timeout_s,
             max_connections=max(settings.max_in_flight, 16),

@@ -41,13 +41,13 @@ class DialogueAgent(mesa.Agent):
         self.dialogue = dialogue
 
     async def _choose(
-        self, query: Query, config: MethodConfig, kind: str, label_field: str | None, usable=None
+        self, query: Query, config: MethodConfig, kind: str, label_field: str | None, usable=None, llm=None
     ) -> Candidate | None:
         dialogue = self.dialogue
         call_key = f"{dialogue.dialogue_id}/t{dialogue.turn}/{self.role}/{kind}"
         try:
             result = await elicit(
-                self.model.llm, config, query, dialogue.rng, call_key,
+                llm or self.model.llm, config, query, dialogue.rng, call_key,
                 max_parse_attempts=self.model.max_parse_attempts, usable=usable,
             )  # fmt: skip
         except LLMError as exc:
@@ -73,7 +73,7 @@ class Persuader(DialogueAgent):
         scenario = self.model.scenario
         chosen = await self._choose(
             persuader_query(scenario, self.dialogue), self.dialogue.spec.condition.persuader,
-            "utterance", STRATEGY_FIELD,
+            "utterance", STRATEGY_FIELD, llm=self.model.persuader_llm,
         )  # fmt: skip
         if chosen is None:
             return

@@ -82,6 +82,7 @@ class PersuasionModel(mesa.Model):
         self._owns_runtime = runtime is None
         self.runtime = runtime or LLMRuntime(llm_settings or LLMSettings())
         self.llm: ChatModel = self.runtime.stack.model
+        self.persuader_llm: ChatModel = self.runtime.persuader_stack.model  # its own endpoint, if it has one
         self.model_name = self.runtime.stack.model_name
         if persona_pools is None:
             persona_pools = (persona_pool(scenario.personas, "persuadee"), persona_pool(scenario.personas, "persuader"))
@@ -293,7 +294,7 @@ class PersuasionModel(mesa.Model):
     def _reached_end(self, dialogue: Dialogue, persuadee: Persuadee) -> bool:
         if dialogue.finished:
             return False
-        if dialogue.turn >= self.scenario.turns.max_turns:
+        if dialogue.turn >= self.scenario.turns.max_exchanges:
             return True
         return (
             self.scenario.turns.end_condition == "commitment"

@@ -109,6 +109,7 @@ def run_simulation(
     extra_manifest: dict[str, Any] | None = None,
     executor: DialogueExecutor | None = None,
     on_progress: Callable[[int], None] | None = None,
+    persuader_settings: LLMSettings | None = None,
 ) -> RunResult:
     """Simulate ``n_dialogues`` per condition and write the run directory; resumes a partial one.
 
@@ -116,6 +117,7 @@ def run_simulation(
     again after a crash finishes the run without losing or duplicating a dialogue.  ``executor`` decides
     where dialogues run (default :class:`LocalExecutor`); ``on_progress`` replaces the run's own progress
     bar (a batch shows one bar over all its cells); ``extra_manifest`` is merged into ``run.json``.
+    ``persuader_settings`` puts the persuader on its own endpoint (:mod:`simsocial.llm.roles`).
     """
     out_dir = Path(out_dir)
     settings = llm_settings or LLMSettings()
@@ -128,7 +130,7 @@ def run_simulation(
     clock = time.perf_counter()
     owns_runtime = runtime is None
     stats = CallStats()
-    runtime = runtime or LLMRuntime(settings, stats)
+    runtime = runtime or LLMRuntime(settings, stats, persuader_settings)
     stats = runtime.stack.stats
     before = CallStats.from_dict(stats.to_dict())  # a shared runtime's earlier totals are not ours
     execute = executor or LocalExecutor()
@@ -150,8 +152,11 @@ def run_simulation(
                 for c in conditions
             ],
             "settings": {"dialogues_per_condition": n_dialogues, "seed": seed, "max_turns": scenario.turns.max_turns,
-                         "max_active": max_active, "llm": settings.model_dump(mode="json")},
+                         "max_active": max_active, "llm": settings.model_dump(mode="json"),
+                         "llm_persuader": (runtime.persuader_settings or settings).model_dump(mode="json")},
             "model": runtime.stack.describe(),
+            # Both roles' endpoints (the same one unless the persuader has its own); never a key.
+            "endpoints": {"persuadee": runtime.stack.describe(), "persuader": runtime.persuader_stack.describe()},
             "versions": package_versions(),
             "started": started.isoformat(),
             "resumed_with_done": len(done),

@@ -25,8 +25,11 @@ T = TypeVar("T")
 class LLMRuntime:
     """Owns a loop thread and an open :class:`LLMStack`; close it (or use ``with``) when done."""
 
-    def __init__(self, settings: LLMSettings, stats: CallStats | None = None) -> None:
+    def __init__(
+        self, settings: LLMSettings, stats: CallStats | None = None, persuader: LLMSettings | None = None
+    ) -> None:
         self.settings = settings
+        self.persuader_settings = persuader
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="simsocial-llm", daemon=True)
         self._thread.start()
@@ -38,7 +41,14 @@ class LLMRuntime:
             raise
 
     async def _open(self, stats: CallStats | None) -> LLMStack:
-        return await self._exit_stack.enter_async_context(open_llm(self.settings, stats))
+        stack = await self._exit_stack.enter_async_context(open_llm(self.settings, stats))
+        # The persuader's own endpoint (simsocial.llm.roles), if any; else it shares the stack.
+        self.persuader_stack: LLMStack = stack
+        if self.persuader_settings is not None:
+            self.persuader_stack = await self._exit_stack.enter_async_context(
+                open_llm(self.persuader_settings, stack.stats)
+            )
+        return stack
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
         """Run ``coro`` on the runtime's loop and block until it finishes (Ctrl-C cancels it)."""

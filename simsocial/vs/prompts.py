@@ -37,6 +37,7 @@ class Query:
     text_max_length: int = 400
     text_plural: str | None = None  # plural of text_description when not regular ("replies" is derived)
     text_hint: str = ""  # what the 'text' field holds, when not the utterance itself ("a one-sentence reason")
+    wording: str = "simsocial"  # "paper": the VS paper's dialogue sentences (see _paper_lead)
 
     @property
     def plural(self) -> str:
@@ -102,6 +103,8 @@ def _single_call(query: Query, first: bool) -> CallSpec:
         if first
         else f"Generate another {query.text_description}, different from your previous ones."
     )
+    if query.wording == "paper" and first:
+        lead = "Only output your reply to your chat partner—do not explain your reasoning."  # persuasion.py:204-206
     example = _example_item(query, probability=None)
     parts = [lead, *_hint(query)]
     instruction = f"{' '.join(parts)} Answer with one JSON object like {json.dumps(example)} and nothing else."
@@ -125,9 +128,17 @@ def _list_call(
             else f"Generate {how_many} more {query.plural}, different from the ones you gave."
         )
     parts = [lead, *_hint(query)]
+    if query.wording == "paper" and first:
+        parts = [_paper_lead(k, probabilities, reasoning), *_hint(query)]
     if k is None:
         parts.append(f"Choose how many yourself (at most {MODEL_DECIDED_MAX_K}).")
-    if probabilities:
+    if probabilities and query.wording == "paper":
+        # persuasion.py:176: the paper's definition of the verbalized probability.
+        parts.append(
+            "Give each a 'probability': the empirical probability representing how likely each response "
+            "would be (from 0.0 to 1.0)."
+        )
+    elif probabilities:
         parts.append(
             "Sample them from the full distribution of what you might say, and give each its probability "
             "(0.0 to 1.0) of being chosen."
@@ -187,6 +198,25 @@ def _example_item(query: Query, probability: str | None) -> dict[str, Any]:
     if probability is not None:
         item["probability"] = probability
     return item
+
+
+def _paper_lead(k: int | None, probabilities: bool, reasoning: bool) -> str:
+    """The VS paper's first sentence per method (verbalized_sampling 0.1.3 tasks/dialogue/persuasion.py)."""
+    if not probabilities:  # Sequence, persuasion.py:195
+        return (
+            "Generate all plausible responses you would naturally give to your chat partner based on the chat "
+            "history and your persona."
+        )
+    count = f"{k}" if k is not None else "several"
+    if reasoning:  # VS-CoT, persuasion.py:183
+        return (
+            f"Generate {count} plausible responses with reasoning that you would naturally give to your chat partner."
+        )
+    # VS-Standard, persuasion.py:172
+    return (
+        f"Generate {count} plausible responses that you would naturally give to your chat partner based on the "
+        "chat history and your persona."
+    )
 
 
 def _hint(query: Query) -> list[str]:
