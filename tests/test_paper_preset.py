@@ -104,3 +104,25 @@ def test_utterance_turns_must_be_whole_exchanges() -> None:
     assert Turns(max_turns=10).max_exchanges == 10
     with pytest.raises(ValidationError, match="even"):
         Turns(max_turns=9, unit="utterances")
+
+
+def test_table21_sweep_puts_every_persuader_call_on_the_persuader_endpoint(servers, tmp_path, monkeypatch):
+    from simsocial.batch.runner import run_sweep
+
+    main, persuader = servers
+    monkeypatch.setenv("OPENAI_API_KEY", MAIN_KEY)
+    sweep = ROOT / "scenarios" / "sweeps" / "vs_paper_table21.yaml"
+    llm = LLMSettings(cache_path=None, cache_mode="off", max_attempts=1)
+    result = run_sweep(sweep, tmp_path / "sweep", dialogues=1, base_url=main.base_url, model="persuadee-model",
+                       persuader=RoleEndpoint(base_url=persuader.base_url, model="persuader-model"), llm=llm,
+                       show_progress=False)  # fmt: skip
+    assert result.ok
+    methods = {json.loads((c / "run.json").read_text())["conditions"][0]["persuadee"]["method"]
+               for c in (tmp_path / "sweep" / "cells").iterdir()}  # fmt: skip
+    assert methods == {"direct", "sequence", "vs_standard", "vs_cot", "vs_multi"}
+    n_cells, exchanges = 6, 5  # 10 utterances
+    assert len(persuader.requests) == n_cells * exchanges
+    assert all(
+        "You are the Persuader" in _system(r) and "probability" not in _schema_text(r) for r in persuader.requests
+    )
+    assert all("You are the Persuader" not in _system(r) for r in main.requests)

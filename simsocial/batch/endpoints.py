@@ -13,6 +13,7 @@ from pathlib import Path
 from simsocial.batch.sweep import Endpoint
 from simsocial.llm.embedded import EmbeddedServer
 from simsocial.llm.factory import LLMSettings
+from simsocial.llm.roles import RoleEndpoint, role_settings
 from simsocial.llm.stats import CallStats
 from simsocial.sim.runtime import LLMRuntime
 
@@ -54,10 +55,12 @@ class EndpointPool:
             self._server = EmbeddedServer(gguf=self.gguf).start()
         return self._server
 
-    def runtime_for(self, endpoint: Endpoint) -> LLMRuntime:
-        key = endpoint.key()
+    def runtime_for(self, endpoint: Endpoint, persuader: RoleEndpoint | None = None) -> LLMRuntime:
+        """The runtime of cells on ``endpoint`` (with the persuader on its own endpoint, if given)."""
+        key = endpoint.key() + (f"|persuader={persuader.name()}" if persuader else "")
         if key not in self._runtimes:
-            self._runtimes[key] = LLMRuntime(self.settings_for(endpoint), self.stats)
+            role = role_settings(self.base, persuader) if persuader else None
+            self._runtimes[key] = LLMRuntime(self.settings_for(endpoint), self.stats, role)
         return self._runtimes[key]
 
     def close(self) -> None:

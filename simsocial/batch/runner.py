@@ -28,6 +28,7 @@ from simsocial.batch.index import DONE, FAILED, INTERRUPTED, RUNNING, SWEEP_FILE
 from simsocial.batch.sweep import Endpoint, Sweep, SweepError, load_sweep, sweep_scenario
 from simsocial.llm.errors import LLMError
 from simsocial.llm.factory import LLMSettings
+from simsocial.llm.roles import RoleEndpoint
 from simsocial.llm.stats import CallStats
 from simsocial.sim.progress import RunProgress
 from simsocial.sim.runner import DialogueExecutor, run_simulation
@@ -68,6 +69,7 @@ def plan_sweep(
     dialogues: int | None = None,
     base_url: str | None = None,
     model: str | None = None,
+    persuader: RoleEndpoint | None = None,
 ) -> SweepPlan:
     """Load a sweep, apply the command-line overrides and expand it into cells.
 
@@ -80,6 +82,8 @@ def plan_sweep(
         except ValueError as exc:
             raise SweepError(f"--base-url/--model: {exc}") from None
         sweep = sweep.model_copy(update={"endpoints": [endpoint]})
+    if persuader is not None:  # --persuader-base-url/--persuader-model override the file's persuader_endpoint
+        sweep = sweep.model_copy(update={"persuader_endpoint": persuader})
     scenario = sweep_scenario(sweep, scenario_path)
     try:
         cells = expand_cells(sweep, scenario, dialogues)
@@ -140,6 +144,7 @@ def run_sweep(
     shard_size: int | None = None,
     gguf: Path | None = None,
     show_progress: bool = True,
+    persuader: RoleEndpoint | None = None,
 ) -> SweepResult:
     """Run (or resume) every cell of a sweep into ``out_dir``; see the module doc.
 
@@ -151,7 +156,7 @@ def run_sweep(
     """
     out_dir = Path(out_dir)
     run_cells = _executor(executor, address)
-    plan = plan_sweep(sweep_path, dialogues=dialogues, base_url=base_url, model=model)
+    plan = plan_sweep(sweep_path, dialogues=dialogues, base_url=base_url, model=model, persuader=persuader)
     cells = plan.cells
     previous = prepare_out_dir(out_dir, plan.record, cells, resume)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -176,7 +181,8 @@ def run_sweep(
                 try:
                     run = run_simulation(
                         plan.scenario, [cell.condition], cell.dialogues, cell.seed, out_dir / cell.cell_dir,
-                        pool.settings_for(cell.endpoint), runtime=pool.runtime_for(cell.endpoint),
+                        pool.settings_for(cell.endpoint),
+                        runtime=pool.runtime_for(cell.endpoint, plan.sweep.persuader_endpoint),
                         max_active=concurrency, scenario_path=str(plan.scenario_path), run_id=cell.cell_id,
                         show_progress=False, shard_size=shard_size or plan.sweep.shard_size,
                         extra_manifest={"sweep": {"dir": str(out_dir), **cell.settings()}},

@@ -69,6 +69,13 @@ def batch(
     no_cache: NoCache = False,
     structured_output: Structured = "auto",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    persuader_base_url: Annotated[
+        str | None, typer.Option(help="The persuader's own endpoint in every cell (overrides the sweep file).")
+    ] = None,
+    persuader_model: Annotated[str | None, typer.Option(help="Model name at --persuader-base-url.")] = None,
+    persuader_api_key_env: Annotated[
+        str | None, typer.Option(help="Environment variable holding the persuader's key (default OPENAI_API_KEY).")
+    ] = None,
 ) -> None:
     """Run a Monte Carlo sweep: each cell of the grid (methods × VS knobs × endpoints × seeds) writes a run.
 
@@ -84,6 +91,15 @@ def batch(
         raise typer.BadParameter("use local or ray", param_hint="--executor")
     if bool(base_url) != bool(model):
         raise typer.BadParameter("--base-url and --model go together", param_hint="--base-url/--model")
+    persuader = None
+    if persuader_base_url or persuader_model:
+        if not (persuader_base_url and persuader_model):
+            raise typer.BadParameter(
+                "--persuader-base-url and --persuader-model go together", param_hint="--persuader-model"
+            )
+        from simsocial.llm.roles import RoleEndpoint
+
+        persuader = RoleEndpoint(base_url=persuader_base_url, model=persuader_model, api_key_env=persuader_api_key_env)
     settings = LLMSettings(
         cache_path=None if no_cache else cache,
         cache_mode="off" if no_cache else "readwrite",
@@ -95,7 +111,7 @@ def batch(
         result = run_sweep(
             sweep, out, resume=resume, executor=executor, address=address,  # type: ignore[arg-type]
             dialogues=dialogues, base_url=base_url, model=model, llm=settings, concurrency=concurrency,
-            shard_size=shard_size, gguf=gguf, show_progress=not quiet,
+            shard_size=shard_size, gguf=gguf, show_progress=not quiet, persuader=persuader,
         )  # fmt: skip
     except SweepError as exc:
         err.print(f"[red]error:[/] {escape(str(exc))}")

@@ -29,6 +29,7 @@ CITATION = (
 PAPER_TABLE21: dict[str, tuple[str, float, float]] = {
     "direct": ("Direct", 0.390, 0.649),
     "sequence": ("Sequence", 0.287, 0.638),
+    "sequence[k=model]": ("Sequence", 0.287, 0.638),  # the paper's Sequence lets the model decide how many
     "vs_standard[k=model,uniform]": ("VS (model-decided k, uniform pick)", 0.198, 0.625),
     "vs_standard": ("VS (k=5, probability-weighted)", 0.246, 0.628),
 }
