@@ -160,7 +160,7 @@ def compare(
         ),
     ] = None,
     format: Annotated[
-        CompareFormat, typer.Option("--format", "-f", help="How to print the table: table, json or markdown.")
+        CompareFormat, typer.Option("--format", "-f", help="How to print the table: table, json, markdown or csv.")
     ] = CompareFormat.table,
     cleaning: Annotated[
         CleaningChoice,
