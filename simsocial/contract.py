@@ -43,6 +43,9 @@ DIALOGUES_SCHEMA = pa.schema(
         ("model", pa.string()),
         ("n_turns", pa.int64()),
         ("final_donation", pa.float64()),  # null only when status == "failed"
+        # The VS paper's construct: the last amount the persuadee states in the chat under the paper's regexes,
+        # $0 when none, capped at the maximum (simsocial.metrics.paper_donation); never null.
+        ("in_dialogue_donation", pa.float64()),
         ("last_stated_amount", pa.float64()),  # last amount the persuadee stated in the dialogue, or null
         ("stances", pa.list_(pa.string())),  # persuadee stance per persuadee turn
         ("mind_changes", pa.int64()),

@@ -4,18 +4,25 @@ The bridge between :mod:`simsocial.vs` (prompts, parsing, sampling; no I/O) and 
 (messages in, text out).  One :func:`elicit` call = one choice of one agent: it runs the method's calls
 in one conversation, parses and repairs each answer, retries the whole elicitation when an answer cannot
 be parsed at all, and draws the choice with the caller's seeded generator.
+
+A truncated answer (``finish_reason == "length"``, or JSON that is opened and never closed) is asked
+again once with :data:`TRUNCATION_BUDGET_FACTOR` times the token budget (repair ``truncated_reasked``).
+If that is cut off too, the attempt fails with reason ``truncated_answer`` — a failed parse, re-asked
+like any other and recorded as ``parse_retry:truncated_answer`` — and its text is never used.  (The VS
+paper's code makes any unparseable answer the utterance with p = 1, verbalized_sampling 0.1.3
+tasks/dialogue/base.py:219-223; simsocial deliberately does not.)
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
 
 from simsocial.llm.base import ChatModel
-from simsocial.llm.types import ChatRequest
+from simsocial.llm.types import ChatRequest, ChatResponse
 from simsocial.vs import (
     CallSpec,
     Candidate,
@@ -28,11 +35,19 @@ from simsocial.vs import (
     parse_distribution,
     plan,
 )
+from simsocial.vs.parsing import is_unclosed_json
 
 ParseStatus = Literal["ok", "repaired", "failed"]
 CandidateCheck = Callable[[Candidate], bool]
 
 DEFAULT_MAX_PARSE_ATTEMPTS = 3
+TRUNCATION_BUDGET_FACTOR = 2
+TRUNCATED = "truncated_answer"
+
+
+def is_truncated(response: ChatResponse) -> bool:
+    """The answer was cut off: the server says so, or the JSON it opened is never closed."""
+    return response.finish_reason == "length" or is_unclosed_json(response.text)
 
 
 @dataclass
@@ -111,23 +126,36 @@ async def _run_calls(
     for index, call in enumerate(calls):
         user = first_user_message(query, call) if index == 0 else call.instruction
         messages.append({"role": "user", "content": user})
+        budget = config.max_tokens or default_max_tokens(call, query)
         request = ChatRequest(
             messages=tuple(messages),
             response_schema=call.schema,
             temperature=config.temperature,
-            max_tokens=config.max_tokens or default_max_tokens(call, query),
+            top_p=config.top_p,
+            max_tokens=budget,
             seed=seed + index,
             call_key=f"{call_key}/c{index}",
         )
-        response = await llm.chat(request)
-        result.prompt_tokens += response.prompt_tokens
-        result.completion_tokens += response.completion_tokens
+        response = await _ask(llm, request, result)
+        reasked = is_truncated(response)
+        if reasked:
+            longer = replace(request, max_tokens=budget * TRUNCATION_BUDGET_FACTOR, call_key=f"{request.call_key}/long")
+            response = await _ask(llm, longer, result)
+            if is_truncated(response):
+                raise VSParseError(TRUNCATED, response.text)
         answer = parse_distribution(response.text, query.fields, call.expects_probabilities)
-        if response.finish_reason == "length":
-            answer = VerbalizedDistribution(answer.candidates, (*answer.repairs, "truncated"), answer.raw_text)
+        if reasked:
+            answer = VerbalizedDistribution(answer.candidates, (*answer.repairs, "truncated_reasked"), answer.raw_text)
         answers.append(answer)
         messages.append({"role": "assistant", "content": response.text})
     return answers
+
+
+async def _ask(llm: ChatModel, request: ChatRequest, result: Elicitation) -> ChatResponse:
+    response = await llm.chat(request)
+    result.prompt_tokens += response.prompt_tokens
+    result.completion_tokens += response.completion_tokens
+    return response
 
 
 def _keep_usable(distribution: VerbalizedDistribution, usable: CandidateCheck) -> VerbalizedDistribution:

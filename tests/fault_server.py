@@ -13,6 +13,7 @@ the script is used up):
 ``html``       200 with an HTML page (what a misconfigured proxy sends)
 ``400``        bad request (not retryable)
 ``reject_format``  500 whose body says the ``response_format`` is not supported (llama-cpp-python style)
+``truncated``  200 whose content is the ``ok`` answer cut in half, with ``finish_reason: "length"``
 
 It runs in a background thread (``ThreadingHTTPServer``, one thread per connection, so concurrent requests
 are served concurrently) and records every request: arrival time, headers (``Authorization`` included),
@@ -50,7 +51,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-BEHAVIOURS = ("ok", "slow", "429", "500", "hang", "close", "malformed", "html", "400", "reject_format")
+BEHAVIOURS = ("ok", "slow", "429", "500", "hang", "close", "malformed", "html", "400", "reject_format", "truncated")
 
 VS_ANSWER = {
     "responses": [
@@ -360,6 +361,8 @@ class FaultServer:
                     self._send_error(500, "Internal server error")
                 elif behaviour == "400":
                     self._send_error(400, "Invalid request: unsupported parameter")
+                elif behaviour == "truncated":
+                    self._send_json(200, self._completion(body, truncated=True))
                 elif behaviour == "reject_format":
                     self._send_error(500, "1 validation error: response_format.type: Input should be 'json_object'")
                 elif behaviour == "malformed":
@@ -374,9 +377,11 @@ class FaultServer:
                 else:  # pragma: no cover - push() validates
                     raise AssertionError(behaviour)
 
-            def _completion(self, body: Any) -> dict[str, Any]:
+            def _completion(self, body: Any, truncated: bool = False) -> dict[str, Any]:
                 model = body.get("model", "fake") if isinstance(body, dict) else "fake"
                 content = schema_answer(body) if server.schema_answers else server.content
+                if truncated:  # what a server sends when max_tokens runs out mid-answer
+                    content = content[: len(content) // 2]
                 return {
                     "id": "chatcmpl-fault",
                     "object": "chat.completion",
@@ -386,7 +391,7 @@ class FaultServer:
                         {
                             "index": 0,
                             "message": {"role": "assistant", "content": content},
-                            "finish_reason": "stop",
+                            "finish_reason": "length" if truncated else "stop",
                         }
                     ],
                     "usage": _usage(body, content)

@@ -20,7 +20,7 @@ from simsocial.cli.main import app
 from simsocial.vs import Method
 
 ROOT = Path(__file__).resolve().parents[1]
-PAPER_SWEEP = ROOT / "scenarios" / "sweeps" / "vs_paper_dialogue.yaml"
+PAPER_SWEEP = ROOT / "scenarios" / "sweeps" / "vs_methods_all_roles.yaml"
 SCENARIO = ROOT / "scenarios" / "persuasion_for_good.yaml"
 
 

@@ -211,3 +211,73 @@ def test_cli_human(tmp_path):
     table = runner.invoke(_cli(), ["human"])
     assert table.exit_code == 0 and "966" in table.stdout
     assert runner.invoke(_cli(), ["human", "--cleaning", "bogus"]).exit_code != 0
+
+
+# --- issue 10: --donation, --table vs-paper, paper-definition columns, say–do gap -------------------------
+def _rewrite(run_dir, tmp_path, *, in_dialogue: dict | None = None, persuadee_text: str | None = None):
+    import shutil
+
+    target = tmp_path / "run"
+    shutil.copytree(run_dir, target)
+    if in_dialogue is not None:
+        d = pq.read_table(target / contract.DIALOGUES_FILE).to_pandas()
+        d["in_dialogue_donation"] = d["dialogue_id"].map(in_dialogue).astype(float)
+        pq.write_table(pa.Table.from_pandas(d, preserve_index=False), target / contract.DIALOGUES_FILE)
+    if persuadee_text is not None:
+        t = pq.read_table(target / contract.TURNS_FILE).to_pandas()
+        mask = (t["role"] == "persuadee") & (t["kind"] == "utterance")
+        t.loc[mask, "text"] = persuadee_text
+        pq.write_table(pa.Table.from_pandas(t, preserve_index=False), target / contract.TURNS_FILE)
+    return target
+
+
+def test_compare_in_dialogue_donation_reads_the_column(run_dir, tmp_path):
+    ids = read_run(run_dir).dialogues["dialogue_id"]
+    target = _rewrite(run_dir, tmp_path, in_dialogue={i: 0.30 for i in ids})
+    comparison = compare_runs(read_runs([target]), n_resamples=100, donation="in-dialogue")
+    for m in comparison.methods:
+        assert m.donations.tolist() == [0.30] * m.n_dialogues  # failed dialogues too: $0.30 was stated
+        assert m.donation_construct == "in-dialogue"
+    assert comparison.settings["donation"] == "in-dialogue"
+
+
+def test_compare_in_dialogue_donation_computed_from_turns_for_older_runs(run_dir, tmp_path):
+    target = _rewrite(run_dir, tmp_path, persuadee_text="I can't give $2 but I'll give 50 cents")
+    comparison = compare_runs(read_runs([target]), n_resamples=100, donation="in-dialogue")
+    assert all(set(m.donations.tolist()) == {0.5} for m in comparison.methods)
+    final = compare_runs(read_runs([target]), n_resamples=100)
+    assert sorted(final.methods[1].donations.tolist()) == sorted(EXPECTED["vs_standard"]["donations"])
+
+
+def test_paper_columns_and_say_do_gap_in_the_table(run_dir):
+    from simsocial.metrics import paper
+
+    comparison = compare_runs(read_runs([run_dir]), n_resamples=100)
+    ref = human_reference()
+    for m, (_, row) in zip(comparison.methods, comparison.table.iterrows(), strict=True):
+        assert row["l1_paper"] == pytest.approx(paper.l1_paper(m.donations, ref.donation_values))
+        assert row["ks_paper"] == pytest.approx(row["ks_statistic"])  # both are scipy.stats.ks_2samp
+        assert row["human_say_do_gave_less"] == pytest.approx(ref.say_do.share_gave_less)
+        # synthetic run: stated == final for every dialogue → no gap
+        assert row["say_do_gave_different"] == 0.0
+        assert row["say_do_gave_different_low"] <= row["say_do_gave_different_high"]
+    assert "say–do: gave ≠ stated [95% CI]" in display_table(comparison.table, comparison.human).columns
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "json", "csv"])
+def test_cli_vs_paper_table(run_dir, tmp_path, fmt):
+    out = tmp_path / f"cmp-{fmt}"
+    args = ["compare", str(run_dir), "--out", str(out), "--table", "vs-paper", "--format", fmt, "--resamples", "100"]
+    result = CliRunner().invoke(_cli(), args)
+    assert result.exit_code == 0, result.output
+    text = result.stdout
+    assert "arXiv 2510.01171" in text
+    for figure in ("0.39", "0.649", "0.198", "0.625", "0.246", "0.628", "0.119", "0.608", "0.419"):
+        assert figure in text, figure
+    if fmt == "json":
+        payload = json.loads(text)
+        methods = [r["persuadee_method"] for r in payload["rows"]]
+        assert {"direct", "vs_standard"} <= set(methods)
+        direct = next(r for r in payload["rows"] if r["persuadee_method"] == "direct")
+        assert direct["paper_ks"] == 0.390 and direct["paper_l1"] == 0.649
+    assert (out / "vs_paper.json").is_file()

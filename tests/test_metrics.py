@@ -346,3 +346,119 @@ def test_human_reference_figures_match_an_independent_computation():
     top = max(strategies.STRATEGIES, key=lambda k: ref.strategies.counts[k])
     assert top == "credibility-appeal"
     assert set(ref.to_dict()) >= {"donations", "say_do_gap", "mind_change", "strategies", "cleaning"}
+
+
+# --- issue 10: metrics under the VS paper's definitions (simsocial.metrics.paper), hand-computed ---------
+def test_l1_paper_uses_the_papers_float_bin_edges() -> None:
+    from simsocial.metrics.paper import l1_paper
+
+    # linspace(0, 2, 21)[3] is 0.30000000000000004, so $0.30 falls in [0.2, 0.3) with $0.25:
+    # sim bins {2, 10}, human bins {2, 0}; densities 0.5 / 0.1 = 5 each → (5 + 5) · 0.1 = 1.0.
+    assert l1_paper([0.30, 1.0], [0.25, 0.0]) == pytest.approx(1.0)
+    # simsocial's own L1 (exact $0.10 bins) puts $0.30 in [0.3, 0.4): all four bins differ → 2.0.
+    assert distribution.histogram_l1([0.30, 1.0], [0.25, 0.0]) == pytest.approx(2.0)
+    # The top edge is closed and values outside [0, 2] are ignored, as np.histogram does.
+    assert l1_paper([2.0, 5.0], [2.0]) == pytest.approx(0.0)
+    assert math.isnan(l1_paper([], [1.0]))
+
+
+def test_ks_paper_is_scipy_ks_2samp() -> None:
+    from simsocial.metrics.paper import ks_paper
+
+    # ECDF gaps at 0, 0.5, 1, 2: |.5-1/3|, |.5-2/3|, |1-2/3|, 0 → 1/3.
+    assert ks_paper([0.0, 1.0], [0.0, 0.5, 2.0]).statistic == pytest.approx(1 / 3)
+
+
+def test_distinct_n_paper_per_dialogue_then_averaged() -> None:
+    from simsocial.metrics.paper import distinct_n_paper
+
+    dialogues = [["Hi hi there", "There!"], ["a"], ["Don't, don't.", None]]
+    # A: hi hi there there → d1 2/4, d2 3/3.  B: a → d1 1/1, d2 0 (fewer than 2 tokens).
+    # C: \b\w+\b splits "don't" into don, t → don t don t → d1 2/4, d2 {don t, t don} 2/3.
+    assert distinct_n_paper(dialogues, 1) == pytest.approx((0.5 + 1.0 + 0.5) / 3)
+    assert distinct_n_paper(dialogues, 2) == pytest.approx((1.0 + 0.0 + 2 / 3) / 3)
+
+
+def test_fk_grade_paper_per_dialogue_then_averaged() -> None:
+    from simsocial.metrics.paper import fk_grade_paper
+
+    # 9 one-syllable words in 2 sentences: 0.39 · 4.5 + 11.8 · 1 − 15.59 = −2.035; an empty dialogue is 0.0.
+    text = ["The cat sat on the mat.", "The dog ran."]
+    assert fk_grade_paper([text]) == pytest.approx(-2.035)
+    assert fk_grade_paper([text, []]) == pytest.approx(-2.035 / 2)
+
+
+def test_semantic_diversity_paper_clips_cosine() -> None:
+    from simsocial.metrics.paper import pairwise_diversities, semantic_diversity_paper
+
+    group = np.array([[1.0, 0.0], [0.0, 1.0], [2.0, 2.0]])
+    # cos: 0, 1/√2, 1/√2 → diversities 1, 1 − 1/√2, 1 − 1/√2.
+    expected = (1 + 2 * (1 - 1 / math.sqrt(2))) / 3
+    assert semantic_diversity_paper([group]) == pytest.approx(expected)
+    # Opposite vectors: cos −1 clipped to 0 → diversity 1 (not 2).
+    assert pairwise_diversities(np.array([[1.0, 0.0], [-1.0, 0.0]])) == pytest.approx([1.0])
+    # Pairs are pooled over groups (3 + 1 pairs), not averaged per group.
+    pooled = semantic_diversity_paper([group, np.array([[1.0, 0.0], [1.0, 0.0]])])
+    assert pooled == pytest.approx((3 * expected + 0.0) / 4)
+
+
+# --- issue 10: the paper's donation construct (simsocial.metrics.paper_donation) -------------------------
+@pytest.mark.parametrize(
+    ("text", "amount"),
+    [
+        ("I can't give $2 but I'll give 50 cents", 0.50),  # the cents pattern is tried first
+        ("I can't give $2 right now.", 2.0),  # no negation handling, as in the paper
+        ("I'd donate 1.50 I think", 1.50),
+        ("I will give the whole 2 dollars", 2.0),
+        ("maybe I could do 0.25", 0.25),
+        ("I'll give 5 dollars", 2.0),  # capped at the maximum
+        ("I'll give 150 cents", 1.50),
+        ("I can spare $.50", 0.50),
+        ("give $1 now, later give 2 cents", 0.02),
+        ("Contributing all $1.25!", 1.25),
+        ("I gave 1 yesterday", None),  # "gave" is not one of the paper's verbs
+        ("No thanks.", None),
+    ],
+)
+def test_extract_amount_paper(text: str, amount: float | None) -> None:
+    from simsocial.metrics.paper_donation import extract_amount_paper
+
+    got = extract_amount_paper(text)
+    assert got == (None if amount is None else pytest.approx(amount))
+
+
+def test_in_dialogue_donation_is_the_last_stated_amount_zero_when_none_capped() -> None:
+    from simsocial.metrics.paper_donation import in_dialogue_donation
+
+    assert in_dialogue_donation(["I'd give $1.", "Hmm.", "Actually I'll give 50 cents", "Bye!"]) == 0.5
+    assert in_dialogue_donation(["No.", None, "Still no."]) == 0.0
+    assert in_dialogue_donation([]) == 0.0
+    assert in_dialogue_donation(["I'll donate 4"], maximum=5.0) == 4.0
+    assert in_dialogue_donation(["I'll donate 9"], maximum=5.0) == 5.0
+
+
+# --- issue 10: the say–do gap, one function for people and simulations ------------------------------------
+def test_say_do_summary_hand_computed() -> None:
+    from simsocial.metrics.say_do import say_do_summary
+
+    stated = [1.0, 1.0, 0.5, 0.0, None, 2.0]
+    actual = [1.0, 0.0, 1.0, 0.0, 1.0, 0.5]
+    s = say_do_summary(stated, actual, rng=0, n_resamples=200)
+    assert s.n == 5  # the pair without a stated amount is left out
+    assert s.shares["gave_different"].estimate == pytest.approx(3 / 5)
+    assert s.shares["gave_less"].estimate == pytest.approx(2 / 5)
+    assert s.shares["gave_more"].estimate == pytest.approx(1 / 5)
+    assert s.shares["stated_positive_gave_zero"].estimate == pytest.approx(1 / 4)
+    assert s.mean_gap.estimate == pytest.approx((0 - 1 + 0.5 + 0 - 1.5) / 5)
+    assert s.shares["gave_less"].low <= 0.4 <= s.shares["gave_less"].high
+
+
+def test_human_say_do_through_the_shared_function_matches_the_reference() -> None:
+    from simsocial.metrics.say_do import human_say_do_pairs, say_do_summary
+
+    ref = human_reference().say_do
+    s = say_do_summary(*human_say_do_pairs("default"), rng=0, n_resamples=200)
+    assert s.n == ref.n == 164
+    assert s.shares["gave_less"].estimate == pytest.approx(ref.share_gave_less)
+    assert s.shares["stated_positive_gave_zero"].estimate == pytest.approx(ref.share_stated_positive_gave_zero)
+    assert s.shares["gave_different"].estimate == pytest.approx(0.433, abs=0.005)

@@ -766,28 +766,70 @@ def test_model_decided_k_schema() -> None:
     assert "Choose how many yourself" in call.instruction
 
 
+def _example_of(call) -> dict:
+    return json.loads(call.instruction.split("like ", 1)[1].rsplit(" and nothing else", 1)[0])
+
+
 def test_tail_threshold_in_instruction_and_example() -> None:
+    # Was: the example's probability is a number below the threshold.  Issue 10 (anchoring): the example
+    # carries no value the model could copy, so the threshold appears as a placeholder instead.
     call = plan(MethodConfig(method="vs_standard", tail_threshold=0.1), QUERY).calls[0]
     assert "below 0.1" in call.instruction
-    example = json.loads(call.instruction.split("like ", 1)[1].rsplit(" and nothing else", 1)[0])
-    assert example["responses"][0]["probability"] < 0.1
+    assert _example_of(call)["responses"][0]["probability"] == "<probability below 0.1>"
 
 
 @pytest.mark.parametrize("method", [m.value for m in Method])
-def test_instruction_example_is_valid_and_parseable(method: str) -> None:
-    """The example answer shown to the model follows the schema sent, and our parser reads it cleanly."""
+def test_instruction_example_has_the_schema_shape_and_no_choosable_value(method: str) -> None:
+    """The example answer has the keys the schema asks for, but every value is a placeholder.
+
+    (It used to be a valid answer — the first label and the middle amount — which anchored the model:
+    issue 10, defect 2.)"""
     config = MethodConfig(method=method, k=3)
     for call in plan(config, QUERY).calls:
-        raw = call.instruction.split("like ", 1)[1].rsplit(" and nothing else", 1)[0]
-        example = json.loads(raw)
-        # The example has one item: relax the count and the "..." placeholder's length for this check.
-        schema = json.loads(json.dumps(call.schema).replace('"minLength": 8', '"minLength": 1'))
-        if call.expects_list:
-            schema["properties"]["responses"]["minItems"] = 1
-        jsonschema.validate(example, schema)
-        dist = parse_distribution(raw, QUERY.fields, call.expects_probabilities)
-        assert dist.k == 1
-        assert not [r for r in dist.repairs if r != "renormalised"]
+        example = _example_of(call)
+        item_schema = call.schema["properties"]["responses"]["items"] if call.expects_list else call.schema
+        item = example["responses"][0] if call.expects_list else example
+        assert set(item) == set(item_schema["required"])
+        for name, value in item.items():
+            assert isinstance(value, str) and value.startswith("<") and value.endswith(">"), (name, value)
+            choices = item_schema["properties"][name].get("enum", [])
+            assert value not in choices
+        assert "<one of: logical-appeal | emotion-appeal | credibility-appeal>" in json.dumps(example)
+
+
+def test_amount_placeholder_lists_every_choice_and_continuous_names_the_range() -> None:
+    assert AMOUNT.example() == "<one of: 0 | 0.10 | 0.25 | 0.50 | 1.00 | 1.50 | 2.00 | none>"
+    continuous = AmountField("amount", (0.0, 2.0), nullable=True, continuous=True)
+    assert continuous.example() == "<an amount from 0 to 2.00, or null if you state none>"
+    assert continuous.json_schema()["anyOf"][0] == {"type": "number", "minimum": 0.0, "maximum": 2.0}
+    assert continuous.coerce(1.37) == (1.37, [])
+    assert continuous.coerce(3.5) == (2.0, ["amount_clipped"])
+    assert continuous.coerce(-1) == (0.0, ["amount_clipped"])
+    assert continuous.coerce(None) == (None, [])
+
+
+@pytest.mark.parametrize(
+    ("description", "k", "method", "expected"),
+    [
+        ("reply", 5, "vs_standard", "Generate 5 different replies."),
+        ("message", 5, "sequence", "Generate 5 different messages."),
+        ("reply", None, "vs_standard", "Generate several different replies."),
+        ("reply", 1, "vs_standard", "Generate one reply."),
+        ("reply", 1, "direct", "Generate one reply."),
+    ],
+)
+def test_instruction_grammar(description: str, k: int | None, method: str, expected: str) -> None:
+    query = Query("sys", "ctx", QUERY.fields, text_description=description)
+    call = plan(MethodConfig(method=method, k=k), query).calls[0]
+    assert call.instruction.startswith(expected)
+    assert "replys" not in call.instruction and "reasons" not in call.instruction
+
+
+def test_decision_prompt_asks_for_one_reason_in_grammatical_english() -> None:
+    query = Query("sys", "ctx", (AMOUNT_REQUIRED,), text_description="decision", text_hint="a one-sentence reason")
+    call = plan(MethodConfig(method="vs_standard", k=5), query).calls[0]
+    assert call.instruction.startswith("Generate 5 different decisions. In 'text', give a one-sentence reason.")
+    assert _example_of(call)["responses"][0]["text"] == "<a one-sentence reason>"
 
 
 # --- combine_answers -----------------------------------------------------------------------------
@@ -850,3 +892,63 @@ def test_combine_vs_multi_gives_each_call_equal_weight() -> None:
 def test_combine_needs_answers() -> None:
     with pytest.raises(ValueError):
         combine_answers(MethodConfig(), [])
+
+
+# --- issue 10: duplicates merge only when text AND every field agree --------------------------------
+STANCE = LabelField("stance", ("refuse", "undecided", "agree"))
+
+
+def test_same_text_different_fields_stay_distinct_outcomes() -> None:
+    raw = json.dumps(
+        {
+            "responses": [
+                {"stance": "undecided", "amount": "0", "text": "Let me think.", "probability": 0.2},
+                {"stance": "undecided", "amount": "2.00", "text": "Let me think.", "probability": 0.8},
+            ]
+        }
+    )
+    dist = parse_distribution(raw, (STANCE, AMOUNT))
+    assert [c.get("amount") for c in dist.candidates] == [0.0, 2.0]
+    assert dist.probabilities == pytest.approx([0.2, 0.8])
+    assert "duplicate_merged" not in dist.repairs
+
+
+def test_same_text_same_fields_merge_with_summed_probability() -> None:
+    raw = json.dumps(
+        [
+            {"stance": "agree", "amount": "1.00", "text": "OK, one dollar.", "probability": 0.3},
+            {"stance": "refuse", "amount": "none", "text": "No.", "probability": 0.5},
+            {"stance": "agree", "amount": "1.00", "text": "ok,  ONE dollar.", "probability": 0.2},
+        ]
+    )
+    dist = parse_distribution(raw, (STANCE, AMOUNT))
+    assert [(c.text, c.get("amount")) for c in dist.candidates] == [("OK, one dollar.", 1.0), ("No.", None)]
+    assert dist.probabilities == pytest.approx([0.5, 0.5])
+    assert dist.repairs.count("duplicate_merged") == 1
+
+
+def test_combine_vs_multi_keeps_same_text_with_different_labels() -> None:
+    config = MethodConfig(method="vs_multi", k=2, calls=2)
+    first = VerbalizedDistribution.normalised([Candidate("Hi!", 1.0, {"strategy": "logical-appeal"})])
+    second = VerbalizedDistribution.normalised([Candidate("hi!", 1.0, {"strategy": "emotion-appeal"})])
+    d = combine_answers(config, [first, second])
+    assert [c.get("strategy") for c in d.candidates] == ["logical-appeal", "emotion-appeal"]
+    assert "duplicate_merged" not in d.repairs
+
+
+@pytest.mark.parametrize(
+    ("text", "unclosed"),
+    [
+        ('{"responses": [{"text": "I might giv', True),
+        ('{"responses": [{"text": "a", "probability": 0.7}', True),
+        ('Sure: {"text": "a {b} [c]", "probability": 1}', False),
+        ('```json\n{"responses": [{"text": "a \\" }", "probability": 1}]}\n```', False),
+        ("Don't worry [1], no JSON here", False),
+        ("<response><text>a</text></response>", False),
+        ("", False),
+    ],
+)
+def test_is_unclosed_json(text: str, unclosed: bool) -> None:
+    from simsocial.vs.parsing import is_unclosed_json
+
+    assert is_unclosed_json(text) is unclosed

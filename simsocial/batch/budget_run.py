@@ -88,7 +88,8 @@ def run_with_budget(
         result = run_simulation(scenario, conditions, n_dialogues, seed, out_dir, settings, show_progress=False,
                                 **run_kwargs)  # fmt: skip
         return BudgetedRun(result, False, gate)
-    with LLMRuntime(settings, stats) as runtime, RunProgress(wanted, _on_disk(out_dir), stats,
+    persuader = run_kwargs.get("persuader_settings")  # the persuader's own endpoint, opened with the run's
+    with LLMRuntime(settings, stats, persuader) as runtime, RunProgress(wanted, _on_disk(out_dir), stats,
                                                              enabled=show_progress) as bar:  # fmt: skip
 
         def progress(n: int) -> None:

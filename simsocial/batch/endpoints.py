@@ -15,6 +15,7 @@ from simsocial.batch.sweep import Endpoint
 from simsocial.llm.embedded import DEFAULT_PARALLEL, EmbeddedServer
 from simsocial.llm.endpoint import resolve_endpoint
 from simsocial.llm.factory import LLMSettings
+from simsocial.llm.roles import RoleEndpoint, role_settings
 from simsocial.llm.runtime import LLMRuntime
 from simsocial.llm.stats import CallStats
 
@@ -53,10 +54,12 @@ class EndpointPool:
             }
         )
 
-    def runtime_for(self, endpoint: Endpoint) -> LLMRuntime:
-        key = endpoint.key()
+    def runtime_for(self, endpoint: Endpoint, persuader: RoleEndpoint | None = None) -> LLMRuntime:
+        """The runtime of cells on ``endpoint`` (with the persuader on its own endpoint, if given)."""
+        key = endpoint.key() + (f"|persuader={persuader.name()}" if persuader else "")
         if key not in self._runtimes:
-            self._runtimes[key] = LLMRuntime(self.settings_for(endpoint), self.stats)
+            role = role_settings(self.base, persuader) if persuader else None
+            self._runtimes[key] = LLMRuntime(self.settings_for(endpoint), self.stats, role)
         return self._runtimes[key]
 
     def close(self) -> None:

@@ -45,6 +45,7 @@ from simsocial.batch.sweep import Endpoint, Sweep, SweepError, load_sweep, sweep
 from simsocial.llm.budget import Budget, BudgetGate
 from simsocial.llm.errors import LLMError
 from simsocial.llm.factory import LLMSettings
+from simsocial.llm.roles import RoleEndpoint
 from simsocial.llm.stats import CallStats
 from simsocial.run_writer import atomic_write_text
 from simsocial.sim.progress import RunProgress, expected_calls
@@ -87,6 +88,7 @@ def plan_sweep(
     base_url: str | None = None,
     model: str | None = None,
     turns: int | None = None,
+    persuader: RoleEndpoint | None = None,
 ) -> SweepPlan:
     """Load a sweep, apply the command-line overrides and expand it into cells.
 
@@ -102,6 +104,8 @@ def plan_sweep(
         except ValueError as exc:
             raise SweepError(f"--base-url/--model: {exc}") from None
         sweep = sweep.model_copy(update={"endpoints": [endpoint]})
+    if persuader is not None:  # --persuader-base-url/--persuader-model override the file's persuader_endpoint
+        sweep = sweep.model_copy(update={"persuader_endpoint": persuader})
     scenario = sweep_scenario(sweep, scenario_path)
     try:
         cells = expand_cells(sweep, scenario, dialogues)
@@ -166,6 +170,7 @@ def run_sweep(
     cells_at_once: int | None = None,
     budget: Budget | None = None,
     workers: int | None = None,
+    persuader: RoleEndpoint | None = None,
 ) -> SweepResult:
     """Run (or resume) every cell of a sweep into ``out_dir``; see the module doc.
 
@@ -186,7 +191,8 @@ def run_sweep(
     run_cells = make_executor(executor, address, workers)
     if budget is not None and budget.limited and run_cells is not None:
         raise SweepError("--max-calls/--max-tokens need the local executor (workers elsewhere run what they are given)")
-    plan = plan_sweep(sweep_path, dialogues=dialogues, base_url=base_url, model=model, turns=turns)
+    plan = plan_sweep(sweep_path, dialogues=dialogues, base_url=base_url, model=model, turns=turns,
+                      persuader=persuader)  # fmt: skip
     cells = plan.cells
     previous = prepare_out_dir(out_dir, plan.record, cells, resume)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -229,7 +235,8 @@ def run_sweep(
     runtimes: dict[str, Any] = {}
 
     def on_start(cell: Cell) -> None:
-        runtimes[cell.cell_id] = pool.runtime_for(cell.endpoint)  # opened here, in the calling thread
+        # Opened here, in the calling thread; the persuader on its own endpoint when the sweep names one.
+        runtimes[cell.cell_id] = pool.runtime_for(cell.endpoint, plan.sweep.persuader_endpoint)
         cell_stats[cell.cell_id] = stats = CallStats()
         total_stats.parts.append(stats)
         index.update(cell.cell_id, status=RUNNING, started=index.rows[cell.cell_id]["started"] or now())

@@ -55,6 +55,12 @@ class CellRuntime:
         self.shared = shared
         self.settings = shared.settings
         self.stack = cell_stack(shared.stack, shared, stats if stats is not None else CallStats())
+        # The persuader's own endpoint (a Table-21 sweep), counted in this cell's stats too.
+        shared_persuader = getattr(shared, "persuader_stack", shared.stack)
+        self.persuader_settings = getattr(shared, "persuader_settings", None)
+        self.persuader_stack = (
+            self.stack if shared_persuader is shared.stack else cell_stack(shared_persuader, shared, self.stack.stats)
+        )
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
         return self.shared.run(coro)

@@ -27,6 +27,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from simsocial.llm.roles import RoleEndpoint
 from simsocial.sim.scenario import Personas, Scenario, load_scenario
 from simsocial.vs import Method
 from simsocial.yaml_config import load_yaml_model
@@ -149,6 +150,9 @@ class Sweep(Knobs):
     scenario: Path = Field(description="scenario YAML, relative to the sweep file")
     methods: list[MethodEntry] = Field(min_length=1)
     endpoints: list[Endpoint] = Field(default_factory=lambda: [Endpoint()])
+    persuader_endpoint: RoleEndpoint | None = Field(
+        None, description="the persuader's own endpoint in every cell (simsocial.llm.roles); default: the cell's"
+    )
     seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
     dialogues: int = Field(10, ge=1, description="dialogues per cell")
     turns: int | None = Field(None, ge=1, le=100, description="overrides the scenario's max_turns")

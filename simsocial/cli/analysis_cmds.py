@@ -26,6 +26,17 @@ class CompareFormat(StrEnum):
     table = "table"
     json = "json"
     markdown = "markdown"
+    csv = "csv"
+
+
+class CompareTable(StrEnum):
+    default = "default"
+    vs_paper = "vs-paper"
+
+
+class DonationConstruct(StrEnum):
+    final = "final"
+    in_dialogue = "in-dialogue"
 
 
 def jsonable(value: object) -> object:
@@ -105,7 +116,11 @@ COMPARE_HELP = (
     "Donation distribution (mean and share $0 with 95% bootstrap intervals, KS, histogram L1, Wasserstein-1), "
     "mind-change rate with Fisher's exact test against humans, persuader strategy Jensen–Shannon distance, "
     "distinct-n, Flesch–Kincaid grade, verbalized-distribution entropy and parse repairs/failures.\n\n"
-    "Writes comparison.csv, comparison.json, report.html (self-contained) and PNG figures to --out."
+    "Writes comparison.csv, comparison.json, report.html (self-contained) and PNG figures to --out.\n\n"
+    "--table vs-paper prints the VS paper's Table 21 layout instead (KS and L1 per persuadee method, Table 22's "
+    "linguistic columns, the say–do gap), every figure under the paper's own metric code, the paper's published "
+    "averages beside them, and writes vs_paper.json. --donation in-dialogue compares the paper's donation "
+    "construct (last amount stated in the chat) instead of simsocial's private final decision."
 )
 
 
@@ -145,7 +160,7 @@ def compare(
         ),
     ] = None,
     format: Annotated[
-        CompareFormat, typer.Option("--format", "-f", help="How to print the table: table, json or markdown.")
+        CompareFormat, typer.Option("--format", "-f", help="How to print the table: table, json, markdown or csv.")
     ] = CompareFormat.table,
     cleaning: Annotated[
         CleaningChoice,
@@ -161,6 +176,17 @@ def compare(
         ),
     ] = None,
     embed_model: Annotated[str | None, typer.Option(help="Embedding model name at --embed-base-url.")] = None,
+    table_kind: Annotated[
+        CompareTable,
+        typer.Option("--table", help="default: simsocial's comparison; vs-paper: the VS paper's Table 21/22 layout."),
+    ] = CompareTable.default,
+    donation: Annotated[
+        DonationConstruct,
+        typer.Option(
+            help="Which donation is compared: final (final_donation, the private decision) or in-dialogue "
+            "(in_dialogue_donation, the VS paper's last amount stated in the chat)."
+        ),
+    ] = DonationConstruct.final,
 ) -> None:
     from simsocial.cli.compare_checks import annotate_display, check_compare_inputs, sample_size_warnings, track_output
     from simsocial.metrics import language
@@ -184,7 +210,9 @@ def compare(
         runs = read_runs(run_dirs)
     except FileNotFoundError as exc:
         raise typer.BadParameter(str(exc), param_hint="RUN_DIR") from exc
-    comparison = compare_runs(runs, cleaning=cleaning.value, n_resamples=resamples, seed=seed, embedder=embedder)
+    comparison = compare_runs(
+        runs, cleaning=cleaning.value, n_resamples=resamples, seed=seed, embedder=embedder, donation=donation.value
+    )
 
     out.mkdir(parents=True, exist_ok=True)
     track_output(out)  # a failure from here on removes what was written (simsocial.cli.main.cli)
@@ -199,8 +227,15 @@ def compare(
     figures = plots.save_figures(comparison, out)
     report = html_report.write_report(comparison, figures, out / "report.html")
 
-    if format is CompareFormat.json:
+    if table_kind is CompareTable.vs_paper:
+        from simsocial.report.vs_paper_table import render
+
+        (out / "vs_paper.json").write_text(render(comparison, "json"))
+        typer.echo(render(comparison, "markdown" if format is CompareFormat.table else format.value))
+    elif format is CompareFormat.json:
         typer.echo(json.dumps(jsonable(payload["rows"]), indent=2))
+    elif format is CompareFormat.csv:
+        typer.echo(comparison.table.to_csv(index=False), nl=False)
     elif format is CompareFormat.markdown:
         typer.echo(to_markdown(comparison.table, comparison.human))
     else:

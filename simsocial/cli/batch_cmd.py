@@ -50,7 +50,8 @@ err = Console(stderr=True, soft_wrap=True)  # messages stay on one line, greppab
 
 def batch(
     sweep: Annotated[
-        Path, typer.Argument(help="Sweep YAML file, e.g. scenarios/sweeps/vs_paper_dialogue.yaml.", show_default=False)
+        Path,
+        typer.Argument(help="Sweep YAML file, e.g. scenarios/sweeps/vs_methods_all_roles.yaml.", show_default=False),
     ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Sweep directory (cells/, sweep.parquet, sweep.json).")],
     resume: Annotated[
@@ -116,6 +117,14 @@ def batch(
     dry_run: DryRun = False,
     max_calls: MaxCalls = None,
     max_tokens: MaxTokens = None,
+    persuader_base_url: Annotated[
+        str | None, typer.Option(help="The persuader's own endpoint in every cell (overrides the sweep file).")
+    ] = None,
+    persuader_model: Annotated[str | None, typer.Option(help="Model name at --persuader-base-url.")] = None,
+    persuader_api_key_env: Annotated[
+        str | None, typer.Option(help="Environment variable holding the persuader's key \\[default: OPENAI_API_KEY]",
+                                 show_default=False),
+    ] = None,
 ) -> None:
     """Run a Monte Carlo sweep: each cell of the grid (methods × VS knobs × endpoints × seeds) writes a run.
 
@@ -123,7 +132,7 @@ def batch(
 
     Interrupted (Ctrl-C, crash, kill -9)? Run the same command with --resume: nothing is lost or repeated.
 
-    Example: simsocial batch scenarios/sweeps/vs_paper_dialogue.yaml --out outputs/vs-paper -n 50
+    Example: simsocial batch scenarios/sweeps/vs_methods_all_roles.yaml --out outputs/vs-methods -n 50
 
     Then compare the cells with the human study: simsocial compare OUT
 
@@ -134,9 +143,19 @@ def batch(
         raise typer.BadParameter("use local or ray (or processes, with --workers)", param_hint="--executor")
     if bool(base_url) != bool(model):
         raise typer.BadParameter("--base-url and --model go together", param_hint="--base-url/--model")
+    persuader = None
+    if persuader_base_url or persuader_model:
+        if not (persuader_base_url and persuader_model):
+            raise typer.BadParameter(
+                "--persuader-base-url and --persuader-model go together", param_hint="--persuader-model"
+            )
+        from simsocial.llm.roles import RoleEndpoint
+
+        persuader = RoleEndpoint(base_url=persuader_base_url, model=persuader_model, api_key_env=persuader_api_key_env)
     if dry_run:
         try:
-            plan = plan_sweep(sweep, dialogues=dialogues, base_url=base_url, model=model, turns=turns)
+            plan = plan_sweep(sweep, dialogues=dialogues, base_url=base_url, model=model, turns=turns,
+                              persuader=persuader)  # fmt: skip
         except SweepError as exc:
             err.print(f"[red]error:[/] {escape(str(exc))}")
             raise typer.Exit(2) from None
@@ -157,7 +176,7 @@ def batch(
             sweep, out, resume=resume, executor=executor, address=address,  # type: ignore[arg-type]
             dialogues=dialogues, base_url=base_url, model=model, llm=settings, concurrency=concurrency,
             shard_size=shard_size, gguf=gguf, show_progress=not quiet, turns=turns,
-            budget=budget_of(max_calls, max_tokens), workers=workers,
+            budget=budget_of(max_calls, max_tokens), workers=workers, persuader=persuader,
         )  # fmt: skip
     except (SweepError, ValueError) as exc:  # RunMismatchError: a cell directory holds other settings
         fail(err, str(exc), EXIT_USAGE)

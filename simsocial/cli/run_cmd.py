@@ -43,6 +43,7 @@ from simsocial.cli.options import (
 from simsocial.cli.outcome import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE, fail, failure_report
 from simsocial.llm.errors import FatalLLMError, LLMError
 from simsocial.llm.factory import DEFAULT_CACHE_PATH
+from simsocial.llm.roles import RoleEndpoint, role_settings
 from simsocial.llm.stats import CallStats
 from simsocial.report.transcript import render_transcript
 from simsocial.sim import ScenarioError, load_scenario, parse_condition, scenario_condition
@@ -75,6 +76,16 @@ def run(
     tail_threshold: TailThreshold = None,
     selection: SelectionOpt = None,
     temperature: Temperature = None,
+    top_p: Annotated[
+        float | None,
+        typer.Option(
+            "--top-p",
+            min=0.0,
+            max=1.0,
+            help="Nucleus sampling top_p sent with every call \\[default: the scenario's, else the server's]",
+            show_default=False,
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option(help="Run seed: same seed + cache = identical results.")] = 0,
     out: Annotated[
         Path | None,
@@ -95,6 +106,17 @@ def run(
     dry_run: DryRun = False,
     max_calls: MaxCalls = None,
     max_tokens: MaxTokens = None,
+    persuader_base_url: Annotated[
+        str | None,
+        typer.Option(help="The persuader's own OpenAI-compatible endpoint \\[default: --base-url]", show_default=False),
+    ] = None,
+    persuader_model: Annotated[str | None, typer.Option(help="Model name at --persuader-base-url.")] = None,
+    persuader_api_key_env: Annotated[
+        str | None,
+        typer.Option(
+            help="Environment variable holding the persuader's key \\[default: OPENAI_API_KEY]", show_default=False
+        ),
+    ] = None,
 ) -> None:
     """Simulate persuasion dialogues in which every utterance and the donation are sampled from
     LLM-verbalized distributions, and write run.json + dialogues/turns/candidates.parquet.
@@ -106,17 +128,23 @@ def run(
         spec = load_scenario(scenario)
         if turns is not None:
             spec = spec.model_copy(update={"turns": spec.turns.model_copy(update={"max_turns": turns})})
-        knobs = knob_overrides(k, tail_threshold, selection, temperature)
+        knobs = knob_overrides(k, tail_threshold, selection, temperature) | {"top_p": top_p}
         base = [parse_condition(m, spec) for m in method] if method else [scenario_condition(spec)]
         conditions = [apply_knobs(c, **knobs) for c in base]  # the scenario's own methods get the knobs too
     except (ScenarioError, ValueError, FileNotFoundError) as exc:
         fail(err, str(exc))
+    if bool(persuader_base_url) != bool(persuader_model):
+        fail(err, "--persuader-base-url and --persuader-model go together")
     if dry_run:
         console.print(estimate_table(run_estimates(spec, conditions, dialogues, base_url or "embedded")))
         return
     out = out or Path("outputs") / f"{spec.name}-{datetime.now():%Y%m%d-%H%M%S}"
     settings = llm_settings(base_url, model, gguf, concurrency, cache, no_cache, structured_output,
                             server_log=out.absolute() / SERVER_LOG)  # fmt: skip
+    persuader_settings = None
+    if persuader_base_url and persuader_model:  # the paper's protocol: a fixed persuader on its own endpoint
+        endpoint = RoleEndpoint(base_url=persuader_base_url, model=persuader_model, api_key_env=persuader_api_key_env)
+        persuader_settings = role_settings(settings, endpoint)
     fresh = not out.exists() or not any(out.iterdir())
     ensure_writable_dir(out)
     total = dialogues * len(conditions)
@@ -135,7 +163,8 @@ def run(
     try:
         budgeted = run_with_budget(spec, conditions, dialogues, seed, out, settings, max_active=concurrency,
                                    scenario_path=str(scenario), show_progress=not quiet,
-                                   budget=budget_of(max_calls, max_tokens))  # fmt: skip
+                                   budget=budget_of(max_calls, max_tokens),
+                                   persuader_settings=persuader_settings)  # fmt: skip
         result = budgeted.result
     except KeyboardInterrupt:
         err.print(f"\n[yellow]interrupted[/]: {dialogues_on_disk(out)} of {total} dialogue(s) saved in "

@@ -45,6 +45,7 @@ def request_key(model_id: str, request: ChatRequest) -> str:
         "messages": list(request.messages),
         "schema": request.response_schema,
         "temperature": request.temperature,
+        **({"top_p": request.top_p} if request.top_p is not None else {}),  # absent: old cache keys stay valid
         "max_tokens": request.max_tokens,
         "seed": request.seed,
         "call_key": request.call_key,

@@ -48,6 +48,7 @@ class LLMSettings(BaseModel):
     model_id: str | None = Field(None, description="cache identity of the model (default: derived)")
     preflight: bool = Field(True, description="one tiny completion before any dialogue is admitted")
     server_log: Path | None = Field(None, description="embedded server's log file (default: one in the temp dir)")
+    api_key_env: str | None = Field(None, description="env variable with the key (default OPENAI_API_KEY)")
 
 
 @dataclass
@@ -82,9 +83,12 @@ async def open_llm(settings: LLMSettings, stats: CallStats | None = None) -> Asy
     closer: ChatModel | None = None  # whatever holds the connections, closed however we leave
     try:
         endpoint = resolve_endpoint(settings)
+        from simsocial.llm.roles import api_key_for  # a role may name its own key variable
+
         backend = OpenAICompatibleModel(
             endpoint.base_url,
             endpoint.model,
+            api_key=api_key_for(settings),
             dialect=settings.structured_output,
             timeout_s=settings.timeout_s,
             max_connections=max(settings.max_in_flight, 16),

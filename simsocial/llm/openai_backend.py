@@ -139,6 +139,8 @@ class OpenAICompatibleModel(ChatModel):
         kwargs: dict[str, Any] = {"model": self.model, "messages": list(request.messages)}
         if request.temperature is not None:
             kwargs["temperature"] = request.temperature
+        if request.top_p is not None:
+            kwargs["top_p"] = request.top_p
         if request.max_tokens is not None:
             kwargs["max_tokens"] = request.max_tokens
         if request.seed is not None:

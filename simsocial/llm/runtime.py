@@ -39,8 +39,11 @@ class LLMRuntime:
 
     in_thread = True  # coroutines run on another thread: the caller may wait on queues meanwhile
 
-    def __init__(self, settings: LLMSettings, stats: CallStats | None = None) -> None:
+    def __init__(
+        self, settings: LLMSettings, stats: CallStats | None = None, persuader: LLMSettings | None = None
+    ) -> None:
         self.settings = settings
+        self.persuader_settings = persuader  # the persuader's own endpoint (simsocial.llm.roles), if any
         self._loop = new_event_loop()  # uvloop when installed
         self._thread = threading.Thread(target=self._loop.run_forever, name="simsocial-llm", daemon=True)
         self._thread.start()
@@ -52,7 +55,14 @@ class LLMRuntime:
             raise
 
     async def _open(self, stats: CallStats | None) -> LLMStack:
-        return await self._exit_stack.enter_async_context(open_llm(self.settings, stats))
+        stack = await self._exit_stack.enter_async_context(open_llm(self.settings, stats))
+        # The persuader's own endpoint, counted in the same stats; else the persuader shares the stack.
+        self.persuader_stack: LLMStack = stack
+        if self.persuader_settings is not None:
+            self.persuader_stack = await self._exit_stack.enter_async_context(
+                open_llm(self.persuader_settings, stack.stats)
+            )
+        return stack
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
         """Run ``coro`` on the runtime's loop and block until it finishes (Ctrl-C cancels it)."""
@@ -112,6 +122,8 @@ class InlineRuntime:
         self.settings = LLMSettings(base_url=None, model=name, cache_path=None, cache_mode="off")
         self.stack = LLMStack(AccountingModel(model, stats), stats, name, "in-process", name, None,
                               {"backend": described.get("backend", type(model).__name__)})  # fmt: skip
+        self.persuader_settings: LLMSettings | None = None
+        self.persuader_stack = self.stack
         self._loop = new_event_loop()  # uvloop when installed
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:

@@ -2,7 +2,9 @@
 
 - :func:`ks_2samp` — two-sample Kolmogorov–Smirnov statistic and p (``scipy.stats.ks_2samp``)
 - :func:`histogram_l1` — L1 distance between 20-bin density histograms of width $0.10 on [0, 2]:
-  ``sum |density_a - density_b| * bin_width`` (the VS paper's definition); each histogram integrates to 1,
+  ``sum |density_a - density_b| * bin_width``, with exact bin edges (simsocial's own variant: the VS
+  paper's code bins with ``np.histogram``'s float edges, see :func:`simsocial.metrics.paper.l1_paper`);
+  each histogram integrates to 1,
   so L1 ∈ [0, 2]: 0 for identical histograms, 2 for disjoint ones
 - :func:`wasserstein_1` — earth mover's distance in dollars (``scipy.stats.wasserstein_distance``)
 - :func:`compare_donations` — all of the above plus differences in mean and in share giving $0

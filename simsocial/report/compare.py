@@ -17,6 +17,11 @@ percentile-bootstrap 95% interval over dialogues (the human side is held fixed).
   human utterances (distinct-n depends on corpus size), ``human_fk_grade`` on all human utterances
 - ``entropy_utterance``, ``entropy_donation`` (mean nats of the verbalized distributions)
 - ``parse_repairs``, ``parse_failures`` (sums of the dialogue columns)
+- the VS paper's definitions, named apart: ``ks_paper``, ``l1_paper``, ``distinct_{1,2,3}_paper``,
+  ``fk_grade_paper``, ``semantic_diversity_paper`` (+ ``human_*``), and the say–do gap ``say_do_*`` beside
+  ``human_say_do_*`` (:mod:`simsocial.report.paper_figures`)
+- ``donation_construct``: which construct the donation figures use (``final`` = ``final_donation``, simsocial's
+  private decision; ``in-dialogue`` = ``in_dialogue_donation``, the paper's last stated amount)
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from simsocial.data.cleaning import DEFAULT_POLICY, DONATION_MAX, CleaningReport
 from simsocial.metrics import distribution, language, mind_change, stance, strategies
 from simsocial.metrics.bootstrap import DEFAULT_RESAMPLES, BootstrapCI, bootstrap_ci
 from simsocial.metrics.human_reference import HumanReference, human_reference
+from simsocial.report import paper_figures
 from simsocial.report.rundir import RunData
 
 LANGUAGE_RESAMPLES = 200  # distinct-n needs set unions per resample; fewer resamples keep compare quick
@@ -63,6 +69,8 @@ class MethodComparison:
     entropy_donation: language.EntropySummary
     parse_repairs: int
     parse_failures: int
+    extra: dict = field(default_factory=dict, repr=False)  # paper-definition figures, say–do gap
+    donation_construct: str = "final"
 
     @property
     def label(self) -> str:
@@ -99,15 +107,23 @@ def compare_method(
     n_resamples: int = DEFAULT_RESAMPLES,
     language_resamples: int = LANGUAGE_RESAMPLES,
     embedder: language.Embedder | None = None,
+    donation: str = "final",
 ) -> MethodComparison:
-    """Compute every figure of one method in one run against ``human``."""
+    """Compute every figure of one method in one run against ``human``.
+
+    ``donation`` picks the donation construct: ``final`` (``final_donation``) or ``in-dialogue``
+    (``in_dialogue_donation``, the VS paper's).
+    """
+    construct, column = donation, paper_figures.donation_column(donation)
     dialogues = run.dialogues[run.dialogues["method"] == method].reset_index(drop=True)
+    if column == "in_dialogue_donation":
+        dialogues = paper_figures.with_in_dialogue_donation(dialogues, run.turns, DONATION_MAX)
     intervals: dict[str, BootstrapCI] = {}
 
     # Every figure uses the dialogues the cleaning policy keeps — as on the human side — so failed
     # dialogues (null donation) and out-of-range donations leave donation, stance and language figures alike.
-    kept, report = clean(dialogues, cleaning, amount_column="final_donation", id_column="dialogue_id")
-    sim = kept["final_donation"].to_numpy(float)
+    kept, report = clean(dialogues, cleaning, amount_column=column, id_column="dialogue_id")
+    sim = kept[column].to_numpy(float)
     ids = kept["dialogue_id"].astype(str).tolist()
     turns = run.turns[run.turns["dialogue_id"].astype(str).isin(ids)]
     candidates = run.candidates[run.candidates["dialogue_id"].astype(str).isin(ids)]
@@ -191,6 +207,10 @@ def compare_method(
             sums, lambda r: r[:, 0].sum() / r[:, 1].sum() if r[:, 1].sum() else float("nan"), rng, n_resamples
         )
 
+    extra, extra_intervals = paper_figures.method_extras(
+        kept, turns, sim, ref, cleaning=cleaning, rng=rng, n_resamples=n_resamples, embedder=embedder
+    )
+    intervals.update(extra_intervals)
     return MethodComparison(
         run=run.label,
         method=method,
@@ -215,6 +235,8 @@ def compare_method(
         entropy_donation=entropy_donation,
         parse_repairs=int(pd.to_numeric(dialogues["n_parse_repairs"], errors="coerce").fillna(0).sum()),
         parse_failures=int(pd.to_numeric(dialogues["n_parse_failures"], errors="coerce").fillna(0).sum()),
+        extra=extra,
+        donation_construct=construct,
     )
 
 
@@ -263,6 +285,8 @@ def _row(m: MethodComparison, human: HumanReference) -> dict:
         "entropy_donation": m.entropy_donation.mean,
         "parse_repairs": m.parse_repairs,
         "parse_failures": m.parse_failures,
+        "donation_construct": m.donation_construct,
+        **m.extra,
     }
     for name, ci in m.intervals.items():
         row[f"{name}_low"] = ci.low
@@ -290,6 +314,7 @@ def compare_runs(
     seed: int = 0,
     embedder: language.Embedder | None = None,
     human: HumanReference | None = None,
+    donation: str = "final",
 ) -> Comparison:
     """Compare every method of every run with the human reference (see the module docstring for columns).
 
@@ -308,6 +333,7 @@ def compare_runs(
             n_resamples=n_resamples,
             language_resamples=language_resamples,
             embedder=embedder,
+            donation=donation,
         )
         for run in runs
         for method in run.methods
@@ -319,6 +345,7 @@ def compare_runs(
         "n_resamples": n_resamples,
         "language_resamples": language_resamples,
         "confidence": 0.95,
+        "donation": donation,
         "embedder": (embedder or language.HashingBagOfWordsEmbedder()).name,
         "runs": [str(r.path) for r in runs],
     }
@@ -341,6 +368,7 @@ DISPLAY_COLUMNS = [
     ("strategy JSD", "strategy_jsd", ".3f"),
     ("distinct-2 (human)", "distinct_2", ".3f"),
     ("FK grade", "fk_grade", ".1f"),
+    ("say–do: gave ≠ stated [95% CI]", "say_do_gave_different", ".2f"),
     ("entropy (nats)", "entropy_utterance", ".2f"),
     ("repairs/failures", "parse_repairs", None),
 ]
@@ -361,6 +389,7 @@ def human_row(human: HumanReference) -> dict:
         "distinct_2": human.distinct[2],
         "distinct_3": human.distinct[3],
         "fk_grade": human.fk_grade,
+        "say_do_gave_different": human.say_do.share_gave_less + human.say_do.share_gave_more,
     }
 
 

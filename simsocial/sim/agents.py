@@ -30,6 +30,7 @@ from simsocial.sim.recorder import DialogueRecorder
 from simsocial.vs import Candidate, MethodConfig, Query
 
 if TYPE_CHECKING:
+    from simsocial.llm.base import ChatModel
     from simsocial.sim.model import PersuasionModel
 
 
@@ -46,13 +47,13 @@ class DialogueAgent(mesa.Agent):
 
     async def _choose(
         self, query: Query, config: MethodConfig, kind: str, label_field: str | None,
-        usable: CandidateCheck | None = None,
+        usable: CandidateCheck | None = None, llm: ChatModel | None = None,
     ) -> Candidate | None:  # fmt: skip
         dialogue = self.dialogue
         call_key = f"{dialogue.dialogue_id}/t{dialogue.turn}/{self.role}/{kind}"
         try:
             result = await elicit(
-                self.model.llm, config, query, dialogue.rng, call_key,
+                llm or self.model.llm, config, query, dialogue.rng, call_key,
                 max_parse_attempts=self.model.max_parse_attempts, usable=usable,
             )  # fmt: skip
         except LLMError as exc:
@@ -79,7 +80,7 @@ class Persuader(DialogueAgent):
         scenario = self.model.scenario
         chosen = await self._choose(
             persuader_query(scenario, self.dialogue), self.dialogue.spec.condition.persuader,
-            "utterance", STRATEGY_FIELD,
+            "utterance", STRATEGY_FIELD, llm=self.model.persuader_llm,
         )  # fmt: skip
         if chosen is not None:
             self.dialogue.add_message(scenario.persuader.name, chosen.text, chosen.get(STRATEGY_FIELD))

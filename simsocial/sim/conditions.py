@@ -23,6 +23,10 @@ def with_method(base: MethodConfig, method: Method | str, **knobs: Any) -> Metho
     data = base.model_dump() | {k: v for k, v in knobs.items() if v is not None} | {"method": method}
     if not method.verbalizes_probabilities:
         data["tail_threshold"] = None
+    if knobs.get("selection") is None and method.verbalizes_probabilities != base.method.verbalizes_probabilities:
+        # An inherited pick made for the other family (VS: probability, baselines: uniform) falls back to the
+        # new method's own default, so "persuadee=direct" on a VS scenario is plain "direct".
+        data["selection"] = None
     if data.get("k") is None and method in (Method.MULTI_TURN, Method.VS_MULTI):
         data["k"] = 5
     return MethodConfig.model_validate(data)

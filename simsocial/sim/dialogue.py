@@ -68,6 +68,7 @@ class Dialogue:
     status: str = STATUS_OK
     finished: bool = False
     error: str | None = None
+    donation_maximum: float = 2.0  # the scenario's donation.maximum: caps in_dialogue_donation
 
     @property
     def dialogue_id(self) -> str:
@@ -105,7 +106,7 @@ class Dialogue:
         and names an amount.
         """
         self.turn += 1
-        if self.turn >= turns.max_turns:
+        if self.turn >= turns.max_exchanges:  # 10 utterances (the paper's unit) are 5 exchanges
             return True
         return turns.end_condition == "commitment" and self.stance == "agree" and self.last_stated_amount is not None
 

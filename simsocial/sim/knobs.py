@@ -13,7 +13,7 @@ from simsocial.sim.conditions import make_condition, with_method
 from simsocial.sim.dialogue import Condition
 from simsocial.vs import Method, MethodConfig
 
-_ALWAYS = ("method", "temperature", "max_tokens")
+_ALWAYS = ("method", "temperature", "top_p", "max_tokens")
 _LIST = ("k", "selection")  # methods that draw among several candidates
 _EXTRA: dict[Method, tuple[str, ...]] = {
     Method.DIRECT: (),

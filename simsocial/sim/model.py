@@ -108,6 +108,9 @@ class PersuasionModel(mesa.Model):
         self._owns_runtime = runtime is None
         self.runtime: Runtime = runtime or _open_runtime(llm if llm is not None else llm_settings)
         self.llm: ChatModel = self.runtime.stack.model
+        # The persuader's own endpoint (simsocial.llm.roles) when it has one; else the same stack.
+        self.persuader_llm: ChatModel = getattr(self.runtime, "persuader_stack", self.runtime.stack).model
+        self.persuader_llm: ChatModel = self.runtime.persuader_stack.model  # its own endpoint, if it has one
         self.model_name = self.runtime.stack.model_name
         if persona_pools is None:
             persona_pools = (persona_pool(scenario.personas, "persuadee"), persona_pool(scenario.personas, "persuader"))
@@ -262,6 +265,7 @@ class PersuasionModel(mesa.Model):
             persona=persona,
             persuader_persona=persuader_persona,
             rng=np.random.default_rng([spec.seed, spec.replicate, condition_stream]),
+            donation_maximum=self.scenario.donation.maximum,
         )
 
 

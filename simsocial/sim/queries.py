@@ -17,6 +17,13 @@ STANCE_FIELD = "stance"
 AMOUNT_FIELD = "amount"
 
 
+def _amount_field(scenario: Scenario, nullable: bool) -> AmountField:
+    """The grid as an enum, or — continuous — any amount between the scenario's minimum and maximum."""
+    donation = scenario.donation
+    grid = (donation.minimum, donation.maximum) if donation.continuous else donation.grid
+    return AmountField(AMOUNT_FIELD, grid, nullable=nullable, continuous=donation.continuous)
+
+
 def transcript_text(scenario: Scenario, dialogue: Dialogue) -> str:
     if not dialogue.transcript:
         return "(The conversation has not started yet.)"
@@ -37,36 +44,46 @@ def persuader_query(scenario: Scenario, dialogue: Dialogue) -> Query:
     system = f"{_framing(scenario)}\n\nYou are the {role.name}. {role.instructions.strip()}{persona}"
     context = (
         f"Conversation so far:\n{transcript_text(scenario, dialogue)}\n\n"
-        f"Write the {role.name}'s next message (turn {dialogue.turn + 1} of {scenario.turns.max_turns}). "
-        f"Label it with the strategy it uses, one of: {', '.join(role.labels)}."
+        f"Write the {role.name}'s next message (turn {dialogue.turn + 1} of {scenario.turns.max_exchanges})."
+        + (f" Label it with the strategy it uses, one of: {', '.join(role.labels)}." if role.annotate else "")
     )
-    fields = (LabelField(STRATEGY_FIELD, tuple(role.labels)),)
-    return Query(system, context, fields, text_description="message", text_max_length=role.max_chars)
+    fields = (LabelField(STRATEGY_FIELD, tuple(role.labels)),) if role.annotate else ()
+    return Query(system, context, fields, text_description="message", text_max_length=role.max_chars,
+                 wording=role.wording)  # fmt: skip
 
 
 def _persuadee_system(scenario: Scenario, dialogue: Dialogue) -> str:
     role = scenario.persuadee
     persona = f"\n{dialogue.persona.text}" if dialogue.persona.text else ""
-    return f"{_framing(scenario)}\n\nYou are the {role.name}. {role.instructions.strip()}{persona}"
+    extra = ""
+    if role.vs_instructions and dialogue.spec.condition.persuadee.method.verbalizes_probabilities:
+        extra = f" {role.vs_instructions.strip()}"
+    return f"{_framing(scenario)}\n\nYou are the {role.name}. {role.instructions.strip()}{extra}{persona}"
 
 
 def persuadee_query(scenario: Scenario, dialogue: Dialogue) -> Query:
     role = scenario.persuadee
-    context = (
-        f"Conversation so far:\n{transcript_text(scenario, dialogue)}\n\n"
-        f"Write your ({role.name}'s) next reply. Give its stance toward donating ({' / '.join(STANCES)}) and "
-        f'the amount in {scenario.task.currency} you state in it, or "none" if you state no amount.'
-    )
+    none = "null" if scenario.donation.continuous else '"none"'
+    context = f"Conversation so far:\n{transcript_text(scenario, dialogue)}\n\nWrite your ({role.name}'s) next reply."
+    if role.annotate:
+        context += (
+            f" Give its stance toward donating ({' / '.join(STANCES)}) and the amount in {scenario.task.currency} "
+            f"you state in it, or {none} if you state no amount."
+        )
     fields = (
-        LabelField(STANCE_FIELD, STANCES),
-        AmountField(AMOUNT_FIELD, scenario.donation.grid, nullable=True),
+        (
+            LabelField(STANCE_FIELD, STANCES),
+            _amount_field(scenario, nullable=True),
+        )
+        if role.annotate
+        else ()
     )
     return Query(_persuadee_system(scenario, dialogue), context, fields, text_description="reply",
-                 text_max_length=role.max_chars)  # fmt: skip
+                 text_max_length=role.max_chars, wording=role.wording)  # fmt: skip
 
 
 def donation_query(scenario: Scenario, dialogue: Dialogue) -> Query:
     context = f"Conversation:\n{transcript_text(scenario, dialogue)}\n\n{scenario.donation.question.strip()}"
-    fields = (AmountField(AMOUNT_FIELD, scenario.donation.grid),)
+    fields = (_amount_field(scenario, nullable=False),)
     return Query(_persuadee_system(scenario, dialogue), context, fields,
-                 text_description="decision, with a one-sentence reason", text_max_length=160)  # fmt: skip
+                 text_description="decision", text_hint="a one-sentence reason", text_max_length=160)  # fmt: skip

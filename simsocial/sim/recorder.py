@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from simsocial.elicit import Elicitation
+from simsocial.metrics.paper_donation import in_dialogue_donation
 from simsocial.metrics.stance import count_mind_changes
 from simsocial.run_writer import DialogueRows
 from simsocial.sim.dialogue import Dialogue
@@ -103,6 +104,10 @@ class DialogueRecorder:
             "model": dialogue.model_name,
             "n_turns": dialogue.turn,
             "final_donation": dialogue.final_donation,
+            # The VS paper's construct: the last amount stated in the chat, $0 when none (metrics.paper_donation).
+            "in_dialogue_donation": in_dialogue_donation(
+                (u.text for u in dialogue.transcript if u.role == "persuadee"), dialogue.donation_maximum
+            ),
             "last_stated_amount": dialogue.last_stated_amount,
             "stances": [s if s is not None else "undecided" for s in dialogue.stances],
             "mind_changes": count_mind_changes(dialogue.stances).total,

@@ -81,6 +81,7 @@ def run_simulation(
     executor: DialogueExecutor | None = None,
     on_progress: Callable[[int], None] | None = None,
     admit: Callable[[DialogueSpec], bool] | None = None,
+    persuader_settings: LLMSettings | None = None,
 ) -> RunResult:
     """Simulate ``n_dialogues`` per condition and write the run directory; resumes a partial one.
 
@@ -91,6 +92,7 @@ def run_simulation(
     into ``run.json``.  ``runtime`` shares an open LLM runtime (its earlier usage is not counted here).
     ``admit`` (a budget) is asked before each dialogue starts; once it says no, the dialogues not yet
     started are left for a later resume.
+    ``persuader_settings`` puts the persuader on its own endpoint (:mod:`simsocial.llm.roles`).
     """
     out_dir = Path(out_dir)
     settings = llm_settings or LLMSettings()
@@ -105,7 +107,7 @@ def run_simulation(
     started = datetime.now(UTC)
     clock = time.perf_counter()
     owns_runtime = runtime is None
-    runtime = runtime or LLMRuntime(settings)
+    runtime = runtime or LLMRuntime(settings, persuader=persuader_settings)
     try:
         stats = runtime.stack.stats
         before = stats.copy()  # a shared runtime's earlier totals are not ours
@@ -127,6 +129,11 @@ def run_simulation(
             n_dialogues=n_dialogues, seed=seed, max_active=max_active, settings=settings,
             model=runtime.stack.describe(), started=started.isoformat(), resumed_with_done=plan.n_done,
         )  # fmt: skip
+        persuader_stack = getattr(runtime, "persuader_stack", runtime.stack)
+        persuader_llm = getattr(runtime, "persuader_settings", None) or settings
+        manifest["settings"]["llm_persuader"] = persuader_llm.model_dump(mode="json")
+        # Both roles' endpoints (the same one unless the persuader has its own); never a key.
+        manifest["endpoints"] = {"persuadee": runtime.stack.describe(), "persuader": persuader_stack.describe()}
         manifest |= {"usage": (stats - before).to_dict(), **(extra_manifest or {}),
                      "finished": datetime.now(UTC).isoformat(), "wall_time_s": round(time.perf_counter() - clock, 3),
                      "counts": tally.counts()}  # fmt: skip

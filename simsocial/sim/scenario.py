@@ -42,6 +42,19 @@ class RoleSpec(_Strict):
     method: MethodConfig = MethodConfig()
     labels: tuple[str, ...] = Field(default=(), description="labels each candidate carries (persuader)")
     max_chars: int = Field(default=240, ge=20, le=2000, description="longest utterance, in characters")
+    vs_instructions: str = Field(
+        default="",
+        description="appended to the instructions when the role's method verbalizes probabilities (the VS "
+        "paper adds one sentence for VS persuadees)",
+    )
+    wording: Literal["simsocial", "paper"] = Field(
+        default="simsocial", description="instruction wording: simsocial's, or the VS paper's dialogue sentences"
+    )
+    annotate: bool = Field(
+        default=True,
+        description="ask for the label/stance/stated-amount fields with each utterance; false: text only, "
+        "as the VS paper's prompts (stances and stated amounts are then not recorded)",
+    )
 
 
 class Donation(_Strict):
@@ -52,6 +65,11 @@ class Donation(_Strict):
     grid: tuple[float, ...] = Field(description="amounts offered to the model (enforced as an enum)")
     question: str = Field(min_length=1)
     method: MethodConfig | None = Field(default=None, description="default: the persuadee's method")
+    continuous: bool = Field(
+        default=False,
+        description="ask for any amount in [minimum, maximum] (stated and decided) instead of a grid value; "
+        "answers outside the range are clipped and the repair counted",
+    )
 
     @model_validator(mode="after")
     def _grid_in_range(self) -> Donation:
@@ -68,13 +86,31 @@ class Donation(_Strict):
 
 
 class Turns(_Strict):
-    """How long a dialogue runs."""
+    """How long a dialogue runs.
+
+    ``unit: exchanges`` (simsocial's default) counts a persuader message plus the persuadee's reply as one
+    turn, as the human study's 10 turns.  ``unit: utterances`` counts each message, as the VS paper's
+    ``max_turns=10`` does (verbalized_sampling 0.1.3 tasks/dialogue/base.py:67-81,170: ``current_turn``
+    advances per utterance, persuader on even turns, so 10 = 5 persuader + 5 persuadee messages).
+    """
 
     max_turns: int = Field(default=10, ge=1, le=100)
+    unit: Literal["exchanges", "utterances"] = "exchanges"
     end_condition: Literal["max_turns", "commitment"] = Field(
         default="max_turns",
         description="'commitment' also ends once the persuadee agrees and states an amount",
     )
+
+    @model_validator(mode="after")
+    def _whole_exchanges(self) -> Turns:
+        if self.unit == "utterances" and self.max_turns % 2:
+            raise ValueError(f"max_turns counted in utterances must be even (got {self.max_turns})")
+        return self
+
+    @property
+    def max_exchanges(self) -> int:
+        """Persuader–persuadee exchanges a dialogue runs (the loop's unit)."""
+        return self.max_turns if self.unit == "exchanges" else self.max_turns // 2
 
 
 class Personas(_Strict):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from simsocial.vs.distribution import Candidate, VerbalizedDistribution
+from simsocial.vs.distribution import Candidate, VerbalizedDistribution, merge_duplicates
 from simsocial.vs.methods import Method, MethodConfig
 
 
@@ -24,7 +24,7 @@ def combine_answers(config: MethodConfig, answers: Sequence[VerbalizedDistributi
     if method in (Method.DIRECT, Method.MULTI_TURN):
         if any(a.k > 1 for a in answers):
             repairs.append("extra_candidates_ignored")
-        cands = _dedupe([a.candidates[0] for a in answers], repairs)
+        cands = merge_duplicates([a.candidates[0] for a in answers], repairs)
         return VerbalizedDistribution.uniform(cands, repairs=repairs, raw_text=raw)
 
     if method == Method.SEQUENCE:
@@ -34,7 +34,7 @@ def combine_answers(config: MethodConfig, answers: Sequence[VerbalizedDistributi
 
     if method == Method.VS_MULTI:
         weighted = [Candidate(c.text, c.probability / len(answers), c.fields) for a in answers for c in a.candidates]
-        cands = _dedupe(weighted, repairs)
+        cands = merge_duplicates(weighted, repairs)
         _note_k(config, len(cands), repairs)
         return VerbalizedDistribution.normalised(cands, repairs, raw)
 
@@ -46,16 +46,3 @@ def combine_answers(config: MethodConfig, answers: Sequence[VerbalizedDistributi
 def _note_k(config: MethodConfig, got: int, repairs: list[str]) -> None:
     if config.k is not None and got != config.k:
         repairs.append("k_mismatch")
-
-
-def _dedupe(cands: list[Candidate], repairs: list[str]) -> list[Candidate]:
-    seen: dict[str, Candidate] = {}
-    for c in cands:
-        key = " ".join(c.text.lower().split())
-        if key in seen:
-            prev = seen[key]
-            seen[key] = Candidate(prev.text, prev.probability + c.probability, prev.fields)
-            repairs.append("duplicate_merged")
-        else:
-            seen[key] = c
-    return list(seen.values())

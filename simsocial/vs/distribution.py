@@ -151,3 +151,30 @@ class VerbalizedDistribution:
             Candidate(c["text"], float(c["probability"]), dict(c.get("fields", {}))) for c in data["candidates"]
         )
         return cls(cands, tuple(data.get("repairs", ())), data.get("raw_text"))
+
+
+def merge_duplicates(candidates: Sequence[Candidate], repairs: list[str]) -> list[Candidate]:
+    """Merge candidates that say the same thing *with the same fields*, summing their probabilities.
+
+    Text is compared case- and whitespace-insensitively; every extra field (stance, amount, strategy ...)
+    must be equal too, so "I'll think about it" at p=.2 for $0 and at p=.8 for $2 stay two outcomes.
+    Each merge appends ``duplicate_merged`` to ``repairs``.  Order: first occurrence.
+    """
+    merged: dict[tuple[Any, ...], Candidate] = {}
+    for cand in candidates:
+        key = (" ".join(cand.text.lower().split()), *sorted((k, _hashable(v)) for k, v in cand.fields.items()))
+        if key in merged:
+            first = merged[key]
+            merged[key] = Candidate(first.text, first.probability + cand.probability, first.fields)
+            repairs.append("duplicate_merged")
+        else:
+            merged[key] = cand
+    return list(merged.values())
+
+
+def _hashable(value: Any) -> Any:
+    try:
+        hash(value)
+    except TypeError:
+        return repr(value)
+    return value

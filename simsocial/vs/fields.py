@@ -2,7 +2,14 @@
 
 Each field knows its JSON schema (so a backend can enforce it with a grammar) and how to coerce whatever
 the model wrote into a valid value, reporting every repair.  Amounts are offered as an enum of strings
-because llama.cpp grammars enforce ``enum`` but not numeric ``minimum``/``maximum``.
+because llama.cpp grammars enforce ``enum`` but not numeric ``minimum``/``maximum``; a *continuous*
+amount field (no grid, as the VS paper's persuadee states any amount) is a JSON number that is validated
+and clipped after parsing, each clip counted as a repair.
+
+A field's :meth:`example` is a *placeholder* naming the allowed values (``"<one of: refuse | undecided |
+agree>"``), never one of them: a concrete value in the prompt's example answer anchors small models on
+it (on SmolLM2-135M every dialogue "refused" and nearly every message was ``logical-appeal`` when the
+example showed the first label).
 """
 
 from __future__ import annotations
@@ -26,7 +33,9 @@ class CandidateField(Protocol):
 
     def coerce(self, value: Any) -> tuple[Any, list[str]]: ...
 
-    def example(self) -> Any: ...
+    def example(self) -> Any:
+        """A placeholder for the prompt's example answer, describing the value without choosing one."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -41,7 +50,7 @@ class LabelField:
         return {"type": "string", "enum": list(self.choices)}
 
     def example(self) -> str:
-        return self.choices[0]
+        return f"<one of: {' | '.join(self.choices)}>"
 
     def coerce(self, value: Any) -> tuple[str | None, list[str]]:
         """Exact match, else case/spacing-insensitive match, else closest choice; None when hopeless."""
@@ -61,12 +70,17 @@ class LabelField:
 
 @dataclass(frozen=True)
 class AmountField:
-    """A dollar amount offered as a grid of choices; ``nullable`` allows "none" (no amount stated)."""
+    """A dollar amount offered as a grid of choices; ``nullable`` allows "none" (no amount stated).
+
+    ``continuous=True`` asks for any number in ``[min(grid), max(grid)]`` instead of a grid value (the
+    schema is a JSON number, or null when nullable); out-of-range answers are clipped and counted.
+    """
 
     name: str
     grid: tuple[float, ...]
     description: str = ""
     nullable: bool = False
+    continuous: bool = False
 
     @property
     def minimum(self) -> float:
@@ -81,10 +95,17 @@ class AmountField:
         return [*values, "none"] if self.nullable else values
 
     def json_schema(self) -> dict[str, Any]:
+        if self.continuous:
+            # minimum/maximum are sent for servers that enforce them; llama.cpp does not, so coerce() clips.
+            number = {"type": "number", "minimum": self.minimum, "maximum": self.maximum}
+            return {"anyOf": [number, {"type": "null"}]} if self.nullable else number
         return {"type": "string", "enum": self.choices()}
 
     def example(self) -> str:
-        return format_amount(self.grid[len(self.grid) // 2])
+        if self.continuous:
+            bounds = f"<an amount from {format_amount(self.minimum)} to {format_amount(self.maximum)}"
+            return f"{bounds}, or null if you state none>" if self.nullable else f"{bounds}>"
+        return f"<one of: {' | '.join(self.choices())}>"
 
     def coerce(self, value: Any) -> tuple[float | None, list[str]]:
         """Parse "$1.50", "1,5" or 1.5; out-of-range amounts are clipped and the repair counted."""
@@ -102,7 +123,7 @@ class AmountField:
             if not match:
                 return None, [f"{self.name}_invalid"]
             amount = float(match.group().replace(",", "."))
-            repairs = [] if str(value).strip() in self.choices() else [f"{self.name}_from_text"]
+            repairs = [] if not self.continuous and str(value).strip() in self.choices() else [f"{self.name}_from_text"]
         if amount < self.minimum or amount > self.maximum:
             amount = float(min(max(amount, self.minimum), self.maximum))
             repairs.append(f"{self.name}_clipped")

@@ -39,6 +39,7 @@ class MethodConfig(BaseModel):
     ``tail_threshold`` adds "each probability below p" to the prompt (lower p, more diverse answers).
     ``selection`` defaults to ``probability`` for VS methods and ``uniform`` for the baselines.
     ``calls`` is the number of calls ``vs_multi`` spreads its k candidates over.
+    ``top_p`` is sent with every call when set (the VS paper uses T = 0.7, top_p = 0.9).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -48,6 +49,7 @@ class MethodConfig(BaseModel):
     tail_threshold: float | None = Field(default=None, gt=0, le=1)
     selection: Literal["probability", "uniform"] | None = None
     temperature: float = Field(default=0.7, ge=0, le=2)
+    top_p: float | None = Field(default=None, gt=0, le=1, description="nucleus sampling; None: server default")
     calls: int = Field(default=2, ge=1, le=10)
     max_tokens: int | None = Field(default=None, ge=16)
 

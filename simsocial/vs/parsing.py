@@ -3,7 +3,8 @@
 Accepts JSON (bare, in code fences, inside prose, with syntax errors that ``json_repair`` can fix), a list
 or an object holding a list of responses, a single ``{"text": ...}`` object (``direct``), and the VS
 paper's tag format ``<response><text>…</text><probability>…</probability></response>``.  Probabilities
-may be numbers, ``"0.7"``, ``"70%"``, negative, above 1, missing or all zero.  Duplicate texts are merged.
+may be numbers, ``"0.7"``, ``"70%"``, negative, above 1, missing or all zero.  Duplicates (same text
+and same fields) are merged.
 Nothing is dropped silently: each fix adds a code to ``VerbalizedDistribution.repairs``, and when nothing
 usable is left :class:`VSParseError` is raised with the raw text.
 """
@@ -19,7 +20,7 @@ from typing import Any
 import json_repair
 
 from simsocial.vs.debris import is_json_debris
-from simsocial.vs.distribution import Candidate, VerbalizedDistribution
+from simsocial.vs.distribution import Candidate, VerbalizedDistribution, merge_duplicates
 from simsocial.vs.fields import CandidateField
 
 _FENCE = re.compile(r"```(?:json|JSON)?\s*(.*?)```", re.DOTALL)
@@ -30,6 +31,34 @@ _TEXT_KEYS = ("text", "response", "utterance", "reply", "content", "message", "a
 _PROB_KEYS = ("probability", "prob", "p", "confidence", "weight", "likelihood")
 _DECODER = json.JSONDecoder()
 _LIST_KEYS = ("responses", "candidates", "options", "replies", "answers", "items")
+
+
+def is_unclosed_json(text: str | None) -> bool:
+    """True when the answer opens a JSON object or list that it never closes: it was cut off.
+
+    ``json_repair`` would happily close ``{"responses": [{"text": "I might giv`` into one candidate; the
+    caller must treat such an answer as truncated instead (re-ask with a larger budget), never as text.
+    Brackets and quotes are tracked only inside JSON (depth > 0), so prose around it does not count.
+    """
+    if not text:
+        return False
+    depth, in_string, escaped, seen = 0, False, False, False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char in "{[":
+            depth += 1
+            seen = True
+        elif char in "}]" and depth:
+            depth -= 1
+        elif char == '"' and depth:
+            in_string = True
+    return seen and (depth > 0 or in_string)
 
 
 class VSParseError(ValueError):
@@ -160,7 +189,7 @@ def _distribution_from_items(
             values[f.name] = value
             repairs.extend(field_repairs)
         candidates.append(Candidate(text, weight, values))
-    candidates = _merge_duplicates(candidates, repairs)
+    candidates = merge_duplicates(candidates, repairs)
     return VerbalizedDistribution.normalised(candidates, repairs, raw)
 
 
@@ -217,16 +246,3 @@ def _to_number(raw: Any) -> tuple[float | None, bool]:
         return None, False
     value = float(match.group())
     return (value / 100, True) if is_percent else (value, False)
-
-
-def _merge_duplicates(candidates: list[Candidate], repairs: list[str]) -> list[Candidate]:
-    merged: dict[str, Candidate] = {}
-    for cand in candidates:
-        key = " ".join(cand.text.lower().split())
-        if key in merged:
-            first = merged[key]
-            merged[key] = Candidate(first.text, first.probability + cand.probability, first.fields)
-            repairs.append("duplicate_merged")
-        else:
-            merged[key] = cand
-    return list(merged.values())

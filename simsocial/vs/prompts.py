@@ -1,4 +1,10 @@
-"""Prompt builders for each method, following the VS paper's wording, plus the JSON schema of each answer.
+"""Prompt builders for each method (simsocial's own wording), plus the JSON schema of each answer.
+
+The wording is simsocial's, not the VS paper's dialogue prompt: the paper's persuadee prompt
+("Generate {k} plausible responses that you would naturally give ..."; verbalized_sampling 0.1.3,
+tasks/dialogue/persuasion.py:169-202) is reproduced by the paper preset's role instructions, see
+docs/reproducing-the-paper.md.  Example answers shown in an instruction carry placeholders, never a
+value the model could copy (see :mod:`simsocial.vs.fields`).
 
 A :class:`Query` is what is being asked (the role's system text, the context, the extra fields each
 candidate carries).  :func:`plan` turns a query and a :class:`MethodConfig` into the calls to make: each
@@ -29,6 +35,19 @@ class Query:
     text_description: str = "response"
     text_min_length: int = 8
     text_max_length: int = 400
+    text_plural: str | None = None  # plural of text_description when not regular ("replies" is derived)
+    text_hint: str = ""  # what the 'text' field holds, when not the utterance itself ("a one-sentence reason")
+    wording: str = "simsocial"  # "paper": the VS paper's dialogue sentences (see _paper_lead)
+
+    @property
+    def plural(self) -> str:
+        """``text_description`` in the plural: "reply" → "replies", "message" → "messages"."""
+        if self.text_plural:
+            return self.text_plural
+        word = self.text_description
+        if word.endswith("y") and len(word) > 1 and word[-2] not in "aeiou":
+            return word[:-1] + "ies"
+        return word + ("es" if word.endswith(("s", "x", "ch", "sh")) else "s")
 
 
 @dataclass(frozen=True)
@@ -84,25 +103,42 @@ def _single_call(query: Query, first: bool) -> CallSpec:
         if first
         else f"Generate another {query.text_description}, different from your previous ones."
     )
+    if query.wording == "paper" and first:
+        lead = "Only output your reply to your chat partner—do not explain your reasoning."  # persuasion.py:204-206
     example = _example_item(query, probability=None)
-    instruction = f"{lead} Answer with one JSON object like {json.dumps(example)} and nothing else."
+    parts = [lead, *_hint(query)]
+    instruction = f"{' '.join(parts)} Answer with one JSON object like {json.dumps(example)} and nothing else."
     return CallSpec(instruction, schema, expects_list=False, expects_probabilities=False, n_candidates=1)
 
 
 def _list_call(
     query: Query, k: int | None, probabilities: bool, reasoning: bool, config: MethodConfig, first: bool
 ) -> CallSpec:
-    how_many = f"{k}" if k is not None else "a set of"
-    noun = f"{query.text_description}s" if k != 1 else query.text_description
-    lead = (
-        f"Generate {how_many} different {noun}."
-        if first
-        else f"Generate {how_many} more alternative {noun}, different from the ones you gave."
-    )
-    parts = [lead]
+    if k == 1:
+        lead = (
+            f"Generate one {query.text_description}."
+            if first
+            else f"Generate one more {query.text_description}, different from the ones you gave."
+        )
+    else:
+        how_many = f"{k}" if k is not None else "several"
+        lead = (
+            f"Generate {how_many} different {query.plural}."
+            if first
+            else f"Generate {how_many} more {query.plural}, different from the ones you gave."
+        )
+    parts = [lead, *_hint(query)]
+    if query.wording == "paper" and first:
+        parts = [_paper_lead(k, probabilities, reasoning), *_hint(query)]
     if k is None:
         parts.append(f"Choose how many yourself (at most {MODEL_DECIDED_MAX_K}).")
-    if probabilities:
+    if probabilities and query.wording == "paper":
+        # persuasion.py:176: the paper's definition of the verbalized probability.
+        parts.append(
+            "Give each a 'probability': the empirical probability representing how likely each response "
+            "would be (from 0.0 to 1.0)."
+        )
+    elif probabilities:
         parts.append(
             "Sample them from the full distribution of what you might say, and give each its probability "
             "(0.0 to 1.0) of being chosen."
@@ -110,11 +146,17 @@ def _list_call(
         if config.tail_threshold is not None:
             parts.append(f"Each probability must be below {config.tail_threshold:g}.")
     if reasoning:
-        parts.append("First think step by step in a short 'reasoning' field, then list the responses.")
-    example_prob = (config.tail_threshold / 2) if config.tail_threshold else 0.4 if probabilities else None
+        parts.append(f"First think step by step in a short 'reasoning' field, then list the {query.plural}.")
+    example_prob = None
+    if probabilities:
+        example_prob = (
+            f"<probability below {config.tail_threshold:g}>"
+            if config.tail_threshold
+            else "<probability from 0.0 to 1.0>"
+        )
     example: dict[str, Any] = {"responses": [_example_item(query, example_prob)]}
     if reasoning:
-        example = {"reasoning": "...", **example}
+        example = {"reasoning": "<your reasoning>", **example}
     parts.append(f"Answer with one JSON object like {json.dumps(example)} and nothing else.")
 
     item = _object_schema(_item_properties(query, probabilities), _required(query, probabilities))
@@ -149,12 +191,36 @@ def _object_schema(properties: dict[str, Any], required: Sequence[str]) -> dict[
     return {"type": "object", "properties": properties, "required": list(required)}
 
 
-def _example_item(query: Query, probability: float | None) -> dict[str, Any]:
+def _example_item(query: Query, probability: str | None) -> dict[str, Any]:
+    """One example candidate made of placeholders only: nothing in it can be copied as an answer."""
     item: dict[str, Any] = {f.name: f.example() for f in query.fields}
-    item["text"] = "..."
+    item["text"] = f"<{query.text_hint.rstrip('.') or 'your ' + query.text_description}>"
     if probability is not None:
-        item["probability"] = round(probability, 3)
+        item["probability"] = probability
     return item
+
+
+def _paper_lead(k: int | None, probabilities: bool, reasoning: bool) -> str:
+    """The VS paper's first sentence per method (verbalized_sampling 0.1.3 tasks/dialogue/persuasion.py)."""
+    if not probabilities:  # Sequence, persuasion.py:195
+        return (
+            "Generate all plausible responses you would naturally give to your chat partner based on the chat "
+            "history and your persona."
+        )
+    count = f"{k}" if k is not None else "several"
+    if reasoning:  # VS-CoT, persuasion.py:183
+        return (
+            f"Generate {count} plausible responses with reasoning that you would naturally give to your chat partner."
+        )
+    # VS-Standard, persuasion.py:172
+    return (
+        f"Generate {count} plausible responses that you would naturally give to your chat partner based on the "
+        "chat history and your persona."
+    )
+
+
+def _hint(query: Query) -> list[str]:
+    return [f"In 'text', give {query.text_hint.rstrip('.')}."] if query.text_hint else []
 
 
 def _split(k: int, n: int) -> list[int]:
