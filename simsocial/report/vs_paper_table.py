@@ -74,6 +74,7 @@ def vs_paper_rows(comparison: Comparison) -> pd.DataFrame:
                 "distinct_3": first["human_distinct_3_paper"],
                 "semantic_diversity": first["human_semantic_diversity_paper"],
                 "fk_grade": first["human_fk_grade_paper"],
+                "semantic": bool(first["semantic_diversity_paper_is_semantic"]),  # same embedder as the runs
                 "say_do_gave_different": first["human_say_do_gave_different"],
                 "say_do_gave_different_low": first["human_say_do_gave_different_low"],
                 "say_do_gave_different_high": first["human_say_do_gave_different_high"],
