@@ -74,6 +74,7 @@ def vs_paper_rows(comparison: Comparison) -> pd.DataFrame:
                 "distinct_3": first["human_distinct_3_paper"],
                 "semantic_diversity": first["human_semantic_diversity_paper"],
                 "fk_grade": first["human_fk_grade_paper"],
+                "semantic": bool(first["semantic_diversity_paper_is_semantic"]),  # same embedder as the runs
                 "say_do_gave_different": first["human_say_do_gave_different"],
                 "say_do_gave_different_low": first["human_say_do_gave_different_low"],
                 "say_do_gave_different_high": first["human_say_do_gave_different_high"],
@@ -133,6 +134,11 @@ def _with_ci(row: pd.Series, col: str, spec: str = ".3f") -> str:
     return f"{_fmt(row[col], spec)} [{_fmt(low, spec)}, {_fmt(high, spec)}]"
 
 
+def _is_false(value: Any) -> bool:
+    """False (numpy or Python), not missing."""
+    return value is not None and not pd.isna(value) and not bool(value)
+
+
 def display_rows(rows: pd.DataFrame) -> pd.DataFrame:
     """Strings for a terminal or markdown: intervals in brackets, the paper's figures as ``KS / L1``."""
     out = []
@@ -147,7 +153,7 @@ def display_rows(rows: pd.DataFrame) -> pd.DataFrame:
                 "L1 [95% CI]": _with_ci(r, "l1"),
                 "distinct-1/2/3": "/".join(_fmt(r[f"distinct_{n}"]) for n in (1, 2, 3)),
                 # Without an embeddings endpoint the figure is lexical (hashing bag-of-words): say so.
-                "sem. div.": _fmt(r["semantic_diversity"]) + ("" if r["semantic"] is not False else " (lexical)"),
+                "sem. div.": _fmt(r["semantic_diversity"]) + (" (lexical)" if _is_false(r["semantic"]) else ""),
                 "FK": _fmt(r["fk_grade"], ".2f"),
                 "say–do: gave ≠ stated [95% CI]": _with_ci(r, "say_do_gave_different", ".2f"),
                 "gave less / stated>0 gave 0 (n)": (
