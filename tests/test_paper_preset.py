@@ -15,6 +15,7 @@ import pytest
 from fault_server import FaultServer
 
 from simsocial.llm.factory import LLMSettings
+from simsocial.llm.preflight import PREFLIGHT_REQUEST
 from simsocial.llm.roles import RoleEndpoint, role_settings
 from simsocial.sim import load_scenario, scenario_condition
 from simsocial.sim.runner import run_simulation
@@ -39,6 +40,12 @@ def servers():
         yield main, persuader
 
 
+def _dialogue_calls(server) -> list:
+    """The server's requests minus the one pre-flight call each endpoint gets before any dialogue."""
+    preflight = PREFLIGHT_REQUEST.messages[0]["content"]
+    return [r for r in server.requests if r.body["messages"][-1]["content"] != preflight]
+
+
 def test_persuader_on_its_own_endpoint_asks_for_no_probabilities(servers, tmp_path, monkeypatch):
     main, persuader = servers
     monkeypatch.setenv("OPENAI_API_KEY", MAIN_KEY)
@@ -53,7 +60,7 @@ def test_persuader_on_its_own_endpoint_asks_for_no_probabilities(servers, tmp_pa
                             persuader_settings=role_settings(settings, endpoint))  # fmt: skip
 
     n_dialogues, exchanges = 3, 2  # 4 utterances = 2 persuader + 2 persuadee messages
-    persuader_calls = persuader.requests
+    persuader_calls = _dialogue_calls(persuader)
     assert len(persuader_calls) == n_dialogues * exchanges
     for request in persuader_calls:
         assert "You are the Persuader" in _system(request)
@@ -62,7 +69,7 @@ def test_persuader_on_its_own_endpoint_asks_for_no_probabilities(servers, tmp_pa
         assert "probability" not in _schema_text(request)
         assert "probability" not in json.dumps(request.body["messages"]).lower()
         assert request.body["temperature"] == 0.7 and request.body["top_p"] == 0.9
-    main_calls = main.requests
+    main_calls = _dialogue_calls(main)
     assert main_calls and all("You are the Persuader" not in _system(r) for r in main_calls)
     assert all(r.headers["authorization"] == f"Bearer {MAIN_KEY}" for r in main_calls)
     assert all(r.body["model"] == "persuadee-model" and r.body["top_p"] == 0.9 for r in main_calls)
@@ -121,8 +128,9 @@ def test_table21_sweep_puts_every_persuader_call_on_the_persuader_endpoint(serve
                for c in (tmp_path / "sweep" / "cells").iterdir()}  # fmt: skip
     assert methods == {"direct", "sequence", "vs_standard", "vs_cot", "vs_multi"}
     n_cells, exchanges = 6, 5  # 10 utterances
-    assert len(persuader.requests) == n_cells * exchanges
+    assert len(_dialogue_calls(persuader)) == n_cells * exchanges
     assert all(
-        "You are the Persuader" in _system(r) and "probability" not in _schema_text(r) for r in persuader.requests
+        "You are the Persuader" in _system(r) and "probability" not in _schema_text(r)
+        for r in _dialogue_calls(persuader)
     )
-    assert all("You are the Persuader" not in _system(r) for r in main.requests)
+    assert all("You are the Persuader" not in _system(r) for r in _dialogue_calls(main))

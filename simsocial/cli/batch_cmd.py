@@ -122,8 +122,10 @@ def batch(
     ] = None,
     persuader_model: Annotated[str | None, typer.Option(help="Model name at --persuader-base-url.")] = None,
     persuader_api_key_env: Annotated[
-        str | None, typer.Option(help="Environment variable holding the persuader's key \\[default: OPENAI_API_KEY]",
-                                 show_default=False),
+        str | None,
+        typer.Option(
+            help="Environment variable holding the persuader's key \\[default: OPENAI_API_KEY]", show_default=False
+        ),
     ] = None,
 ) -> None:
     """Run a Monte Carlo sweep: each cell of the grid (methods × VS knobs × endpoints × seeds) writes a run.

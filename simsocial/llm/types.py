@@ -18,10 +18,10 @@ class ChatRequest:
     messages: tuple[dict[str, str], ...]
     response_schema: dict[str, Any] | None = None
     temperature: float | None = None
-    top_p: float | None = None  # nucleus sampling; None = the server's default
     max_tokens: int | None = None
     seed: int | None = None
     call_key: str = ""
+    top_p: float | None = None  # nucleus sampling; None = the server's default (last: positional use stays valid)
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,8 @@ def used_knobs(config: MethodConfig) -> dict[str, Any]:
     """The method and the knobs it uses, as JSON values (``selection`` resolved to the one applied)."""
     data = config.model_dump(mode="json")
     used = {name: data[name] for name in (*_ALWAYS, *_EXTRA[config.method])}
+    if used.get("top_p") is None:
+        used.pop("top_p", None)  # only listed when set: most runs leave nucleus sampling to the server
     if "selection" in used:
         used["selection"] = config.effective_selection
     return used
