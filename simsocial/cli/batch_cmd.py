@@ -23,6 +23,8 @@ from simsocial.cli.options import (
     Gguf,
     ModelName,
     NoCache,
+    PersuaderKeyEnv,
+    PersuaderModelName,
     Quiet,
     Structured,
     StructuredOutput,
@@ -120,13 +122,8 @@ def batch(
     persuader_base_url: Annotated[
         str | None, typer.Option(help="The persuader's own endpoint in every cell (overrides the sweep file).")
     ] = None,
-    persuader_model: Annotated[str | None, typer.Option(help="Model name at --persuader-base-url.")] = None,
-    persuader_api_key_env: Annotated[
-        str | None,
-        typer.Option(
-            help="Environment variable holding the persuader's key \\[default: OPENAI_API_KEY]", show_default=False
-        ),
-    ] = None,
+    persuader_model: PersuaderModelName = None,
+    persuader_api_key_env: PersuaderKeyEnv = None,
 ) -> None:
     """Run a Monte Carlo sweep: each cell of the grid (methods × VS knobs × endpoints × seeds) writes a run.
 

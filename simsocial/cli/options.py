@@ -156,3 +156,17 @@ def ensure_writable_dir(path: Path, flag_name: str = "--out", *, keep: bool = Tr
         reason = exc.strerror or str(exc)
         where = f" ({exc.filename})" if exc.filename and str(exc.filename) != str(path) else ""
         raise typer.BadParameter(f"cannot write to {path}: {reason.lower()}{where}", param_hint=flag_name) from None
+
+
+# The VS paper's protocol puts the persuader on its own (fixed, Direct) model: `run` and `batch` share these.
+PersuaderModelName = Annotated[
+    str | None, typer.Option("--persuader-model", help="Model name at --persuader-base-url.")
+]
+PersuaderKeyEnv = Annotated[
+    str | None,
+    typer.Option(
+        "--persuader-api-key-env",
+        help="Environment variable holding the persuader's key \\[default: OPENAI_API_KEY]",
+        show_default=False,
+    ),
+]

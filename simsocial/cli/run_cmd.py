@@ -29,6 +29,8 @@ from simsocial.cli.options import (
     K,
     ModelName,
     NoCache,
+    PersuaderKeyEnv,
+    PersuaderModelName,
     Quiet,
     SelectionOpt,
     Structured,
@@ -110,13 +112,8 @@ def run(
         str | None,
         typer.Option(help="The persuader's own OpenAI-compatible endpoint \\[default: --base-url]", show_default=False),
     ] = None,
-    persuader_model: Annotated[str | None, typer.Option(help="Model name at --persuader-base-url.")] = None,
-    persuader_api_key_env: Annotated[
-        str | None,
-        typer.Option(
-            help="Environment variable holding the persuader's key \\[default: OPENAI_API_KEY]", show_default=False
-        ),
-    ] = None,
+    persuader_model: PersuaderModelName = None,
+    persuader_api_key_env: PersuaderKeyEnv = None,
 ) -> None:
     """Simulate persuasion dialogues in which every utterance and the donation are sampled from
     LLM-verbalized distributions, and write run.json + dialogues/turns/candidates.parquet.
