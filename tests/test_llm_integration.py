@@ -94,8 +94,9 @@ async def test_every_method_returns_a_distribution(embedded_settings, config: Me
         assert cand.get("strategy") in (*STRATEGY.choices, None)
     unlabelled = sum(c.get("strategy") is None for c in dist.candidates)
     assert unlabelled <= sum(r.startswith("strategy_") for r in dist.repairs)
-    # The grammar-capable llama.cpp server rejects json_schema and settles on json_object + schema.
-    assert dialect == "json_object_schema"
+    # llama.cpp's llama-server takes OpenAI's json_schema format (turned into a grammar), so auto keeps it.
+    # (llama-cpp-python's server, the embedded model before issue 8, rejected it for json_object + schema.)
+    assert dialect == "json_schema"
     stats = stack.stats
     assert stats.endpoint_calls == config.n_calls * result.attempts
     assert stats.cache_hits == 0 and stats.failures == 0 and stats.retries == 0
