@@ -146,7 +146,8 @@ def run(
     ensure_writable_dir(out)
     total = dialogues * len(conditions)
     try:
-        resumed = check_run_dir(out, settings_fingerprint(spec, conditions, seed, settings), dialogues)
+        fingerprint = settings_fingerprint(spec, conditions, seed, settings, persuader_settings)
+        resumed = check_run_dir(out, fingerprint, dialogues)
     except RunMismatchError as exc:
         fail(err, str(exc), EXIT_USAGE)
     labels = escape(", ".join(c.label for c in conditions))

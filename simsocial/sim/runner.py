@@ -98,7 +98,9 @@ def run_simulation(
     settings = llm_settings or LLMSettings()
     run_id = run_id or default_run_id(scenario, seed)
     # Before any call: refuse to mix runs made with other settings (raises RunMismatchError, files untouched).
-    check_run_dir(out_dir, settings_fingerprint(scenario, conditions, seed, settings), n_dialogues)
+    # The persuader's own endpoint comes as settings (``run``) or with a shared runtime (a sweep's cells).
+    persuader = persuader_settings or getattr(runtime, "persuader_settings", None)
+    check_run_dir(out_dir, settings_fingerprint(scenario, conditions, seed, settings, persuader), n_dialogues)
     if (completed := completed_result(out_dir, n_dialogues * len(conditions))) is not None:
         return RunResult(out_dir, *completed)
     reopen_completed(out_dir)  # a completed run asked for more dialogues is extended
