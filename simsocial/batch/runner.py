@@ -50,7 +50,7 @@ from simsocial.run_writer import atomic_write_text
 from simsocial.sim.progress import RunProgress, expected_calls
 from simsocial.sim.resume import dialogues_on_disk
 from simsocial.sim.runner import DialogueExecutor, RunResult, run_simulation
-from simsocial.sim.scenario import Scenario
+from simsocial.sim.scenario import Scenario, TurnsError
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,10 @@ def plan_sweep(
         sweep = sweep.model_copy(update={"endpoints": [endpoint]})
     if persuader is not None:  # --persuader-base-url/--persuader-model override the file's persuader_endpoint
         sweep = sweep.model_copy(update={"persuader_endpoint": persuader})
-    scenario = sweep_scenario(sweep, scenario_path)
+    try:
+        scenario = sweep_scenario(sweep, scenario_path, turns_option="--turns" if turns is not None else "turns")
+    except TurnsError as exc:
+        raise SweepError(str(exc) if turns is not None else f"{sweep_path}: {exc}") from None
     try:
         cells = expand_cells(sweep, scenario, dialogues)
     except ValueError as exc:

@@ -124,7 +124,7 @@ def run(
     try:
         spec = load_scenario(scenario)
         if turns is not None:
-            spec = spec.model_copy(update={"turns": spec.turns.model_copy(update={"max_turns": turns})})
+            spec = spec.with_max_turns(turns, option="--turns")  # validated: never an odd number of utterances
         knobs = knob_overrides(k, tail_threshold, selection, temperature) | {"top_p": top_p}
         base = [parse_condition(m, spec) for m in method] if method else [scenario_condition(spec)]
         conditions = [apply_knobs(c, **knobs) for c in base]  # the scenario's own methods get the knobs too
