@@ -44,7 +44,7 @@ from simsocial.batch.sweep_dir import SWEEP_MANIFEST, prepare_out_dir
 from simsocial.llm.budget import Budget, BudgetGate
 from simsocial.llm.errors import LLMError
 from simsocial.llm.factory import LLMSettings
-from simsocial.llm.roles import RoleEndpoint
+from simsocial.llm.roles import RoleEndpoint, check_role_key
 from simsocial.llm.stats import CallStats
 from simsocial.run_writer import atomic_write_text
 from simsocial.sim.progress import RunProgress, expected_calls
@@ -159,11 +159,18 @@ def run_sweep(
     ``pending``, and ``result.budget_stopped`` is set; ``--resume`` continues.
     """
     out_dir = Path(out_dir)
+    # The sweep and its key variables are checked before any worker starts or any file is written.
+    plan = plan_sweep(sweep_path, dialogues=dialogues, base_url=base_url, model=model, turns=turns,
+                      persuader=persuader)  # fmt: skip
+    if plan.sweep.persuader_endpoint is not None:
+        try:
+            check_role_key(plan.sweep.persuader_endpoint, "persuader_endpoint.api_key_env" if persuader is None
+                           else "--persuader-api-key-env")  # fmt: skip
+        except ValueError as exc:
+            raise SweepError(str(exc) if persuader is not None else f"{sweep_path}: {exc}") from None
     run_cells = make_executor(executor, address, workers)
     if budget is not None and budget.limited and run_cells is not None:
         raise SweepError("--max-calls/--max-tokens need the local executor (workers elsewhere run what they are given)")
-    plan = plan_sweep(sweep_path, dialogues=dialogues, base_url=base_url, model=model, turns=turns,
-                      persuader=persuader)  # fmt: skip
     cells = plan.cells
     previous = prepare_out_dir(out_dir, plan.record, cells, resume)
     out_dir.mkdir(parents=True, exist_ok=True)

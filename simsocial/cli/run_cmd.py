@@ -45,7 +45,7 @@ from simsocial.cli.options import (
 from simsocial.cli.outcome import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE, fail, failure_report
 from simsocial.llm.errors import FatalLLMError, LLMError
 from simsocial.llm.factory import DEFAULT_CACHE_PATH
-from simsocial.llm.roles import RoleEndpoint, role_settings
+from simsocial.llm.roles import RoleEndpoint, check_role_key, role_settings
 from simsocial.llm.stats import CallStats
 from simsocial.report.transcript import render_transcript
 from simsocial.sim import ScenarioError, load_scenario, parse_condition, scenario_condition
@@ -141,6 +141,10 @@ def run(
     persuader_settings = None
     if persuader_base_url and persuader_model:  # the paper's protocol: a fixed persuader on its own endpoint
         endpoint = RoleEndpoint(base_url=persuader_base_url, model=persuader_model, api_key_env=persuader_api_key_env)
+        try:  # before --out is made: an unset key variable leaves nothing behind
+            check_role_key(endpoint, "--persuader-api-key-env")
+        except ValueError as exc:
+            fail(err, str(exc))
         persuader_settings = role_settings(settings, endpoint)
     fresh = not out.exists() or not any(out.iterdir())
     ensure_writable_dir(out)

@@ -21,6 +21,7 @@ import pandas as pd
 
 from simsocial.llm.errors import FatalLLMError
 from simsocial.llm.factory import LLMSettings
+from simsocial.llm.roles import api_key_for
 from simsocial.llm.runtime import LLMRuntime, Runtime
 from simsocial.run_writer import RunWriter
 from simsocial.sim.dialogue import Condition, DialogueSpec
@@ -100,6 +101,10 @@ def run_simulation(
     # Before any call: refuse to mix runs made with other settings (raises RunMismatchError, files untouched).
     # The persuader's own endpoint comes as settings (``run``) or with a shared runtime (a sweep's cells).
     persuader = persuader_settings or getattr(runtime, "persuader_settings", None)
+    if runtime is None:  # opened below: a key variable that is not set is refused before out_dir is made
+        for role in (settings, persuader_settings):
+            if role is not None:
+                api_key_for(role)
     check_run_dir(out_dir, settings_fingerprint(scenario, conditions, seed, settings, persuader), n_dialogues)
     if (completed := completed_result(out_dir, n_dialogues * len(conditions))) is not None:
         return RunResult(out_dir, *completed)
