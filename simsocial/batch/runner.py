@@ -34,26 +34,23 @@ from simsocial.batch.index import (
     INCOMPLETE,
     INTERRUPTED,
     RUNNING,
-    SWEEP_FILE,
     SweepIndex,
     now,
-    read_index,
 )
 from simsocial.batch.shared_runtime import CellRuntime, StatsTotal
 from simsocial.batch.side_by_side import SideBySide
 from simsocial.batch.sweep import Endpoint, Sweep, SweepError, load_sweep, sweep_scenario
+from simsocial.batch.sweep_dir import SWEEP_MANIFEST, prepare_out_dir
 from simsocial.llm.budget import Budget, BudgetGate
 from simsocial.llm.errors import LLMError
 from simsocial.llm.factory import LLMSettings
-from simsocial.llm.roles import RoleEndpoint
+from simsocial.llm.roles import RoleEndpoint, check_role_key
 from simsocial.llm.stats import CallStats
 from simsocial.run_writer import atomic_write_text
 from simsocial.sim.progress import RunProgress, expected_calls
 from simsocial.sim.resume import dialogues_on_disk
 from simsocial.sim.runner import DialogueExecutor, RunResult, run_simulation
-from simsocial.sim.scenario import Scenario
-
-SWEEP_MANIFEST = "sweep.json"
+from simsocial.sim.scenario import Scenario, TurnsError
 
 
 @dataclass(frozen=True)
@@ -106,7 +103,10 @@ def plan_sweep(
         sweep = sweep.model_copy(update={"endpoints": [endpoint]})
     if persuader is not None:  # --persuader-base-url/--persuader-model override the file's persuader_endpoint
         sweep = sweep.model_copy(update={"persuader_endpoint": persuader})
-    scenario = sweep_scenario(sweep, scenario_path)
+    try:
+        scenario = sweep_scenario(sweep, scenario_path, turns_option="--turns" if turns is not None else "turns")
+    except TurnsError as exc:
+        raise SweepError(str(exc) if turns is not None else f"{sweep_path}: {exc}") from None
     try:
         cells = expand_cells(sweep, scenario, dialogues)
     except ValueError as exc:
@@ -120,35 +120,6 @@ def plan_sweep(
         "cells": [c.cell_id for c in cells],
     }
     return SweepPlan(sweep, scenario, scenario_path, cells, record)
-
-
-def prepare_out_dir(out_dir: Path, record: dict[str, Any], cells: list[Cell], resume: bool) -> list[dict[str, Any]]:
-    """Check ``out_dir`` may be written (fresh, or the same sweep when resuming); returns previous index rows."""
-    exists = out_dir.exists() and any(out_dir.iterdir())
-    if exists and not resume:
-        raise SweepError(
-            f"{out_dir} is not empty. Pass --resume to continue the sweep that is there, "
-            "or choose a new --out directory."
-        )
-    if not exists:
-        return []
-    manifest = out_dir / SWEEP_MANIFEST
-    if not manifest.is_file() or not (out_dir / SWEEP_FILE).is_file():
-        raise SweepError(f"{out_dir} is not a sweep directory (no {SWEEP_MANIFEST} / {SWEEP_FILE}); cannot resume it")
-    before = json.loads(manifest.read_text())
-    if before.get("scenario_fingerprint") != record["scenario_fingerprint"]:
-        raise SweepError(f"the scenario changed since {out_dir} was started; resume with the same scenario file")
-    old, new = set(before.get("cells", ())), {c.cell_id for c in cells}
-    if old != new:
-        overrides = {k: v for k, v in before.get("overrides", {}).items() if v is not None and k != "dialogues"}
-        hint = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in overrides.items())
-        raise SweepError(
-            f"the sweep now expands to different cells than {out_dir} holds ({len(new - old)} new, "
-            f"{len(old - new)} missing). Resume with the same sweep file and options as the first run"
-            + (f" ({hint})" if hint else "")
-            + "; only --dialogues may change."
-        )
-    return read_index(out_dir)
 
 
 def run_sweep(
@@ -188,11 +159,18 @@ def run_sweep(
     ``pending``, and ``result.budget_stopped`` is set; ``--resume`` continues.
     """
     out_dir = Path(out_dir)
+    # The sweep and its key variables are checked before any worker starts or any file is written.
+    plan = plan_sweep(sweep_path, dialogues=dialogues, base_url=base_url, model=model, turns=turns,
+                      persuader=persuader)  # fmt: skip
+    if plan.sweep.persuader_endpoint is not None:
+        try:
+            check_role_key(plan.sweep.persuader_endpoint, "persuader_endpoint.api_key_env" if persuader is None
+                           else "--persuader-api-key-env")  # fmt: skip
+        except ValueError as exc:
+            raise SweepError(str(exc) if persuader is not None else f"{sweep_path}: {exc}") from None
     run_cells = make_executor(executor, address, workers)
     if budget is not None and budget.limited and run_cells is not None:
         raise SweepError("--max-calls/--max-tokens need the local executor (workers elsewhere run what they are given)")
-    plan = plan_sweep(sweep_path, dialogues=dialogues, base_url=base_url, model=model, turns=turns,
-                      persuader=persuader)  # fmt: skip
     cells = plan.cells
     previous = prepare_out_dir(out_dir, plan.record, cells, resume)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -208,11 +208,15 @@ def load_sweep(path: str | Path) -> tuple[Sweep, Path]:
     return sweep.model_copy(update=updates), scenario
 
 
-def sweep_scenario(sweep: Sweep, scenario_path: Path) -> Scenario:
-    """The scenario with the sweep's overrides (turn budget, persona source) applied."""
+def sweep_scenario(sweep: Sweep, scenario_path: Path, turns_option: str = "turns") -> Scenario:
+    """The scenario with the sweep's overrides (turn budget, persona source) applied.
+
+    A turn budget the scenario cannot run raises :class:`~simsocial.sim.scenario.TurnsError` naming
+    ``turns_option`` (the sweep file's ``turns``, or ``--turns`` when the command line set it).
+    """
     scenario = load_scenario(scenario_path)
     if sweep.turns is not None:
-        scenario = scenario.model_copy(update={"turns": scenario.turns.model_copy(update={"max_turns": sweep.turns})})
+        scenario = scenario.with_max_turns(sweep.turns, option=turns_option)
     if sweep.personas is not None:
         scenario = scenario.model_copy(update={"personas": sweep.personas})
     return scenario

@@ -45,7 +45,7 @@ from simsocial.cli.options import (
 from simsocial.cli.outcome import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE, fail, failure_report
 from simsocial.llm.errors import FatalLLMError, LLMError
 from simsocial.llm.factory import DEFAULT_CACHE_PATH
-from simsocial.llm.roles import RoleEndpoint, role_settings
+from simsocial.llm.roles import RoleEndpoint, check_role_key, role_settings
 from simsocial.llm.stats import CallStats
 from simsocial.report.transcript import render_transcript
 from simsocial.sim import ScenarioError, load_scenario, parse_condition, scenario_condition
@@ -124,7 +124,7 @@ def run(
     try:
         spec = load_scenario(scenario)
         if turns is not None:
-            spec = spec.model_copy(update={"turns": spec.turns.model_copy(update={"max_turns": turns})})
+            spec = spec.with_max_turns(turns, option="--turns")  # validated: never an odd number of utterances
         knobs = knob_overrides(k, tail_threshold, selection, temperature) | {"top_p": top_p}
         base = [parse_condition(m, spec) for m in method] if method else [scenario_condition(spec)]
         conditions = [apply_knobs(c, **knobs) for c in base]  # the scenario's own methods get the knobs too
@@ -141,12 +141,17 @@ def run(
     persuader_settings = None
     if persuader_base_url and persuader_model:  # the paper's protocol: a fixed persuader on its own endpoint
         endpoint = RoleEndpoint(base_url=persuader_base_url, model=persuader_model, api_key_env=persuader_api_key_env)
+        try:  # before --out is made: an unset key variable leaves nothing behind
+            check_role_key(endpoint, "--persuader-api-key-env")
+        except ValueError as exc:
+            fail(err, str(exc))
         persuader_settings = role_settings(settings, endpoint)
     fresh = not out.exists() or not any(out.iterdir())
     ensure_writable_dir(out)
     total = dialogues * len(conditions)
     try:
-        resumed = check_run_dir(out, settings_fingerprint(spec, conditions, seed, settings), dialogues)
+        fingerprint = settings_fingerprint(spec, conditions, seed, settings, persuader_settings)
+        resumed = check_run_dir(out, fingerprint, dialogues)
     except RunMismatchError as exc:
         fail(err, str(exc), EXIT_USAGE)
     labels = escape(", ".join(c.label for c in conditions))

@@ -38,7 +38,8 @@ class RoleEndpoint(BaseModel):
 def role_settings(base: LLMSettings, endpoint: RoleEndpoint) -> LLMSettings:
     """``base`` pointed at ``endpoint`` (a fresh cache identity derived from its URL and model)."""
     if endpoint.api_key_env is not None and not _ENV_NAME.match(endpoint.api_key_env):
-        raise ValueError(f"api_key_env must be an environment variable name, got {endpoint.api_key_env!r}")
+        # Not echoed: what was given in place of a variable's name is often the key itself.
+        raise ValueError("api_key_env must be an environment variable name (the value given is not one)")
     update: dict = {
         "base_url": endpoint.base_url,
         "model": endpoint.model,
@@ -62,3 +63,24 @@ def api_key_for(settings: LLMSettings) -> str | None:
     if not value:
         raise ValueError(f"environment variable {settings.api_key_env} (the API key named for this role) is not set")
     return value
+
+
+def check_role_key(endpoint: RoleEndpoint, named_by: str) -> None:
+    """Refuse, before any directory is made or call sent, a key variable that is malformed or not set.
+
+    ``named_by`` says where the user named it (``--persuader-api-key-env``, or a sweep file's
+    ``persuader_endpoint.api_key_env``); the :class:`ValueError` names it and the variable, never a value.
+    """
+    name = endpoint.api_key_env
+    if name is None:
+        return
+    if not _ENV_NAME.match(name):
+        raise ValueError(
+            f"{named_by}: expects the name of an environment variable holding the key (e.g. PERSUADER_KEY); "
+            "the value given is not a variable name (not shown, in case it is the key itself)"
+        )
+    if not os.environ.get(name):
+        raise ValueError(
+            f"{named_by} {name}: environment variable {name} is not set (or empty); export it with this role's "
+            f"API key, or leave {named_by} out to use OPENAI_API_KEY"
+        )

@@ -1,7 +1,7 @@
 """Per-method figures under the VS paper's definitions, the donation construct, and the say–do gap.
 
-:mod:`simsocial.report.compare` calls :func:`method_extras` for each run × method and merges the result
-into its row: ``ks_paper``, ``l1_paper`` (with bootstrap intervals), ``distinct_{1,2,3}_paper``,
+:func:`simsocial.report.method_figures.compare_method` calls :func:`method_extras` for each run × method,
+and the result goes into its row: ``ks_paper``, ``l1_paper`` (with bootstrap intervals), ``distinct_{1,2,3}_paper``,
 ``fk_grade_paper``, ``semantic_diversity_paper`` (:mod:`simsocial.metrics.paper`), and the say–do gap
 ``say_do_*`` beside ``human_say_do_*`` (:mod:`simsocial.metrics.say_do`).  The same definitions are
 applied to the human dialogues (:func:`human_paper_figures`).

@@ -2,10 +2,11 @@
 
 A run directory carries ``fingerprint.json``: every setting that changes its dialogues — the scenario's
 content (persona CSVs by their content, not their path), the conditions with every knob, the seed, the
-turn budget, the endpoint and model, and how the answer schema is sent — as a flat mapping of readable
-names to values.  The number of dialogues is kept beside it but is not part of the match: a matching run
-may be extended with more dialogues (each dialogue's randomness depends only on seed, replicate and
-condition, so the first N are the same dialogues either way).
+turn budget, the endpoint and model, the persuader's own endpoint and model when it has one, and how the
+answer schema is sent — as a flat mapping of readable names to values (never an API key).  The number
+of dialogues is kept beside it but is not part of the match: a matching run may be extended with more
+dialogues (each dialogue's randomness depends only on seed, replicate and condition, so the first N are
+the same dialogues either way).
 
 :func:`check_run_dir` is called before any LLM call.  It writes the fingerprint into a new directory and,
 for an existing one, raises :class:`RunMismatchError` naming each differing setting (old → new) without
@@ -50,11 +51,13 @@ def run_fingerprint(
     model: str | None,
     gguf: str | None = None,
     structured_output: str = "auto",
+    persuader: LLMSettings | None = None,
 ) -> dict[str, Any]:
     """The settings that decide a run's dialogues, as ``{readable name: JSON value}``.
 
     ``endpoint`` ``None`` means the embedded server (its port changes every start, so the model file
-    stands for it).
+    stands for it).  ``persuader`` is the persuader's own endpoint (:mod:`simsocial.llm.roles`), if any;
+    its settings are added only then, so a run without one keeps the fingerprint it always had.
     """
     config = scenario.model_dump(mode="json")
     max_turns = config.get("turns", {}).pop("max_turns", None)
@@ -69,6 +72,8 @@ def run_fingerprint(
         "structured_output": structured_output,
         "methods": [c.label for c in conditions],
     }
+    if persuader is not None:
+        settings |= _persuader_settings(persuader, structured_output)
     for condition in conditions:
         for role in ("persuader", "persuadee", "donation"):
             for knob, value in used_knobs(getattr(condition, role)).items():
@@ -129,9 +134,23 @@ def describe_differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _persuader_settings(persuader: LLMSettings, structured_output: str) -> dict[str, Any]:
+    # Where the persuader's utterances come from.  The key variable is left out: which variable holds
+    # a key does not change an answer (and a key's value must never reach a file).  Its dialect is
+    # named only when it is its own (else ``structured_output`` already says it).
+    settings: dict[str, Any] = {
+        "persuader_endpoint": (persuader.base_url or "embedded").rstrip("/"),
+        "persuader_model": persuader.model,
+    }
+    if persuader.structured_output != structured_output:
+        settings["persuader_structured_output"] = persuader.structured_output
+    return settings
+
+
 def _order(name: str) -> tuple[int, str]:
     # The settings people pass on the command line first, then knobs, then scenario details.
-    head = ("seed", "turns", "methods", "endpoint", "model", "structured_output")
+    head = ("seed", "turns", "methods", "endpoint", "model", "persuader_endpoint", "persuader_model",
+            "structured_output", "persuader_structured_output")  # fmt: skip
     if name in head:
         return (head.index(name), name)
     return (len(head) + (1 if name.startswith("scenario ") else 0), name)
@@ -174,9 +193,13 @@ def _suggest(out_dir: Path) -> str:
 
 
 def settings_fingerprint(
-    scenario: Scenario, conditions: Sequence[Condition], seed: int, settings: LLMSettings
+    scenario: Scenario,
+    conditions: Sequence[Condition],
+    seed: int,
+    settings: LLMSettings,
+    persuader: LLMSettings | None = None,
 ) -> dict[str, Any]:
-    """:func:`run_fingerprint` of a run with these LLM settings.
+    """:func:`run_fingerprint` of a run with these LLM settings (``persuader``: the persuader's own, if any).
 
     An embedded server reached through its URL (a batch starts one and passes its ``base_url``) is named
     by its ``model_id`` (``embedded:<gguf>``): its port changes every start, its answers do not.
@@ -184,8 +207,9 @@ def settings_fingerprint(
     if settings.model_id and settings.model_id.startswith("embedded:"):
         return run_fingerprint(scenario, conditions, seed, endpoint=None, model=None,
                                gguf=settings.model_id.removeprefix("embedded:"),
-                               structured_output=settings.structured_output)  # fmt: skip
+                               structured_output=settings.structured_output, persuader=persuader)  # fmt: skip
     return run_fingerprint(
         scenario, conditions, seed, endpoint=settings.base_url, model=settings.model,
         gguf=settings.gguf.name if settings.gguf else None, structured_output=settings.structured_output,
+        persuader=persuader,
     )  # fmt: skip

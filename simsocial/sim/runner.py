@@ -21,6 +21,7 @@ import pandas as pd
 
 from simsocial.llm.errors import FatalLLMError
 from simsocial.llm.factory import LLMSettings
+from simsocial.llm.roles import api_key_for
 from simsocial.llm.runtime import LLMRuntime, Runtime
 from simsocial.run_writer import RunWriter
 from simsocial.sim.dialogue import Condition, DialogueSpec
@@ -98,7 +99,13 @@ def run_simulation(
     settings = llm_settings or LLMSettings()
     run_id = run_id or default_run_id(scenario, seed)
     # Before any call: refuse to mix runs made with other settings (raises RunMismatchError, files untouched).
-    check_run_dir(out_dir, settings_fingerprint(scenario, conditions, seed, settings), n_dialogues)
+    # The persuader's own endpoint comes as settings (``run``) or with a shared runtime (a sweep's cells).
+    persuader = persuader_settings or getattr(runtime, "persuader_settings", None)
+    if runtime is None:  # opened below: a key variable that is not set is refused before out_dir is made
+        for role in (settings, persuader_settings):
+            if role is not None:
+                api_key_for(role)
+    check_run_dir(out_dir, settings_fingerprint(scenario, conditions, seed, settings, persuader), n_dialogues)
     if (completed := completed_result(out_dir, n_dialogues * len(conditions))) is not None:
         return RunResult(out_dir, *completed)
     reopen_completed(out_dir)  # a completed run asked for more dialogues is extended

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from simsocial.vs import MethodConfig
 from simsocial.yaml_config import load_yaml_model
@@ -18,6 +18,10 @@ from simsocial.yaml_config import load_yaml_model
 
 class ScenarioError(ValueError):
     """A scenario file could not be read or is invalid; the message names file, field and problem."""
+
+
+class TurnsError(ScenarioError):
+    """A turn budget this scenario cannot run (an odd number of utterances, or out of range)."""
 
 
 class _Strict(BaseModel):
@@ -151,17 +155,38 @@ class Scenario(_Strict):
     def donation_method(self) -> MethodConfig:
         return self.donation.method or self.persuadee.method
 
+    def with_max_turns(self, max_turns: int, option: str = "max_turns") -> Scenario:
+        """This scenario with another turn budget, validated as the file's own ``turns.max_turns`` is.
+
+        Every override (``--turns``, ``load_scenario(max_turns=)``, a sweep's ``turns:``) goes through here:
+        ``model_copy(update=...)`` skips validation, and an odd number of utterances would silently lose
+        its last message.  ``option`` names the override in the :class:`TurnsError` it raises.
+        """
+        try:
+            turns = Turns.model_validate(self.turns.model_dump() | {"max_turns": max_turns})
+        except ValidationError as exc:
+            if self.turns.unit == "utterances" and max_turns % 2:
+                reason = (f"this scenario counts turns in utterances (turns.unit: utterances), so {option} "
+                          "must be even")  # fmt: skip
+            else:
+                reason = "; ".join(e["msg"] for e in exc.errors())
+            raise TurnsError(f"{option} {max_turns}: {reason}") from None
+        return self.model_copy(update={"turns": turns})
+
 
 def load_scenario(path: str | Path, *, max_turns: int | None = None) -> Scenario:
     """Read and validate a scenario YAML file; errors name the file, each bad field and the problem.
 
-    ``max_turns`` overrides the file's ``turns.max_turns`` (as ``simsocial run --turns`` does).
+    ``max_turns`` overrides the file's ``turns.max_turns`` (as ``simsocial run --turns`` does); one the
+    scenario cannot run raises :class:`TurnsError` (an odd number where turns count utterances).
     """
     path = Path(path)
     scenario = load_yaml_model(path, Scenario, ScenarioError, "scenario")
     if max_turns is not None:
-        turns = Turns.model_validate(scenario.turns.model_dump() | {"max_turns": max_turns})
-        scenario = scenario.model_copy(update={"turns": turns})
+        try:
+            scenario = scenario.with_max_turns(max_turns)
+        except TurnsError as exc:
+            raise TurnsError(f"{path}: {exc}") from None
     personas = scenario.personas
     if personas.path is not None and not personas.path.is_absolute():
         resolved = (path.parent / personas.path).resolve()
