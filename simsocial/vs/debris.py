@@ -19,6 +19,8 @@ def is_json_debris(text: str) -> bool:
     """True when ``text`` is JSON structure without words (``}, {``, ``"],``) or a fragment of a JSON object
     (``"probability": 0.3``).  Plain punctuation such as ``...`` is left alone: it may be what was meant."""
     stripped = text.strip()
+    if stripped[:1].isalnum():  # starts like a sentence: has words and does not open a JSON fragment
+        return False
     if not any(ch.isalnum() for ch in stripped):
         return bool(_STRUCTURE.search(stripped))
     return bool(_KEY.search(stripped)) and stripped[:1] in '{[",'

@@ -1,19 +1,32 @@
 """Value objects for a verbalized distribution and seeded sampling from it.
 
-Pure data + numpy: no Mesa, no HTTP.  A :class:`VerbalizedDistribution` is what the model said (after
-repair): candidates with normalised probabilities, plus the list of repairs that were needed to get there.
+Pure data: no Mesa, no HTTP.  A :class:`VerbalizedDistribution` is what the model said (after repair):
+candidates with normalised probabilities, plus the list of repairs that were needed to get there.
+
+The arithmetic is plain Python floats, not numpy: a distribution has at most ten candidates, where a numpy
+call costs more than the sum it does (a batch replayed from the cache builds two distributions a choice).
+Sums run left to right like ``numpy.cumsum``, so sampling draws the same index as the numpy version did.
 """
 
 from __future__ import annotations
 
+import math
+from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from itertools import accumulate
 from typing import Any, Literal
 
 import numpy as np
-from scipy.special import entr
 
 Selection = Literal["probability", "uniform"]
+
+# numpy.isclose(total, 1.0, atol=1e-6) with its default rtol=1e-5: |total - 1| <= 1e-6 + 1e-5 * 1.
+_SUM_TOLERANCE = 1e-6 + 1e-5
+
+
+def _sums_to_one(total: float) -> bool:
+    return abs(total - 1.0) <= _SUM_TOLERANCE
 
 
 @dataclass(frozen=True)
@@ -44,7 +57,7 @@ class VerbalizedDistribution:
         if not self.candidates:
             raise ValueError("a distribution needs at least one candidate")
         total = sum(c.probability for c in self.candidates)
-        if not np.isclose(total, 1.0, atol=1e-6):
+        if not _sums_to_one(total):
             raise ValueError(f"probabilities must sum to 1 (got {total:.6f}); use normalised()")
 
     # --- construction ---------------------------------------------------------------------------
@@ -60,21 +73,20 @@ class VerbalizedDistribution:
         All-zero weights become uniform; any rescaling is recorded as a repair.
         """
         repairs = list(repairs)
-        weights = np.array([c.probability for c in candidates], dtype=float)
-        if weights.size == 0:
+        weights = [float(c.probability) for c in candidates]
+        if not weights:
             raise ValueError("a distribution needs at least one candidate")
-        if np.any(weights < 0) or not np.all(np.isfinite(weights)):
+        if any(w < 0 or not math.isfinite(w) for w in weights):
             raise ValueError("weights must be finite and non-negative")
-        total = weights.sum()
+        total = sum(weights)
         if total <= 0:
-            weights = np.full(weights.size, 1.0 / weights.size)
+            weights = [1.0 / len(weights)] * len(weights)
             repairs.append("all_zero_uniform")
-        elif not np.isclose(total, 1.0, atol=1e-6):
-            weights = weights / total
-            repairs.append("renormalised")
         else:
-            weights = weights / total  # remove float dust so the invariant holds exactly
-        rebuilt = tuple(replace(c, probability=float(w)) for c, w in zip(candidates, weights, strict=True))
+            if not _sums_to_one(total):
+                repairs.append("renormalised")
+            weights = [w / total for w in weights]  # also removes float dust so the invariant holds exactly
+        rebuilt = tuple(Candidate(c.text, w, c.fields) for c, w in zip(candidates, weights, strict=True))
         return cls(rebuilt, tuple(repairs), raw_text)
 
     @classmethod
@@ -102,11 +114,12 @@ class VerbalizedDistribution:
     def entropy(self) -> float:
         """Shannon entropy in nats (0 for a single candidate, log k for uniform).
 
-        The arithmetic of ``scipy.stats.entropy`` (identical values) without its argument handling, which
-        costs ~0.2 ms a call: a third of a batch replayed from the cache, where every choice is recorded.
+        The arithmetic of ``scipy.stats.entropy`` without its argument handling, which costs ~0.2 ms a call:
+        a third of a batch replayed from the cache, where every choice is recorded.
         """
-        p = self.probabilities
-        return float(entr(p / p.sum()).sum())
+        p = [c.probability for c in self.candidates]
+        total = sum(p)
+        return -sum(x / total * math.log(x / total) for x in p if x > 0) + 0.0
 
     # --- operations -----------------------------------------------------------------------------
     def sample(self, rng: np.random.Generator, selection: Selection = "probability") -> int:
@@ -120,8 +133,8 @@ class VerbalizedDistribution:
         if selection != "probability":
             raise ValueError(f"unknown selection {selection!r}; use 'probability' or 'uniform'")
         # Inverse-CDF with one uniform draw: stable across numpy versions and cheap.
-        cdf = np.cumsum(self.probabilities)
-        return int(min(np.searchsorted(cdf, rng.random() * cdf[-1], side="right"), self.k - 1))
+        cdf = list(accumulate(c.probability for c in self.candidates))
+        return min(bisect_right(cdf, rng.random() * cdf[-1]), self.k - 1)
 
     def tail(self, threshold: float) -> VerbalizedDistribution:
         """Keep only candidates whose probability is below ``threshold`` (renormalised).
@@ -162,7 +175,11 @@ def merge_duplicates(candidates: Sequence[Candidate], repairs: list[str]) -> lis
     """
     merged: dict[tuple[Any, ...], Candidate] = {}
     for cand in candidates:
-        key = (" ".join(cand.text.lower().split()), *sorted((k, _hashable(v)) for k, v in cand.fields.items()))
+        key = (" ".join(cand.text.lower().split()), *sorted(cand.fields.items()))
+        try:
+            hash(key)
+        except TypeError:  # a field holds a list or dict: compare its repr
+            key = (key[0], *sorted((k, _hashable(v)) for k, v in cand.fields.items()))
         if key in merged:
             first = merged[key]
             merged[key] = Candidate(first.text, first.probability + cand.probability, first.fields)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Protocol
 
 _NUMBER = re.compile(r"-?\d+(?:[.,]\d+)?|-?[.,]\d+")
@@ -82,17 +83,22 @@ class AmountField:
     nullable: bool = False
     continuous: bool = False
 
-    @property
+    # Cached: coerce() asks for these on every candidate (the field object lives as long as the scenario).
+    @cached_property
     def minimum(self) -> float:
         return min(self.grid)
 
-    @property
+    @cached_property
     def maximum(self) -> float:
         return max(self.grid)
 
     def choices(self) -> list[str]:
-        values = [format_amount(v) for v in self.grid]
-        return [*values, "none"] if self.nullable else values
+        return list(self._choices)
+
+    @cached_property
+    def _choices(self) -> tuple[str, ...]:
+        values = tuple(format_amount(v) for v in self.grid)
+        return (*values, "none") if self.nullable else values
 
     def json_schema(self) -> dict[str, Any]:
         if self.continuous:
@@ -123,7 +129,7 @@ class AmountField:
             if not match:
                 return None, [f"{self.name}_invalid"]
             amount = float(match.group().replace(",", "."))
-            repairs = [] if not self.continuous and str(value).strip() in self.choices() else [f"{self.name}_from_text"]
+            repairs = [] if not self.continuous and str(value).strip() in self._choices else [f"{self.name}_from_text"]
         if amount < self.minimum or amount > self.maximum:
             amount = float(min(max(amount, self.minimum), self.maximum))
             repairs.append(f"{self.name}_clipped")

@@ -30,6 +30,7 @@ _TAG_PROB = re.compile(r"<probability>(.*?)</probability>", re.DOTALL | re.IGNOR
 _TEXT_KEYS = ("text", "response", "utterance", "reply", "content", "message", "answer")
 _PROB_KEYS = ("probability", "prob", "p", "confidence", "weight", "likelihood")
 _DECODER = json.JSONDecoder()
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?|-?\.\d+")
 _LIST_KEYS = ("responses", "candidates", "options", "replies", "answers", "items")
 
 
@@ -42,6 +43,18 @@ def is_unclosed_json(text: str | None) -> bool:
     """
     if not text:
         return False
+    start = min((i for i in (text.find("{"), text.find("[")) if i >= 0), default=-1)
+    if start < 0:
+        return False
+    # Fast path, same answer as the scan below: a complete JSON value from the first bracket with no bracket
+    # after it leaves depth 0 and no open string.
+    try:
+        end = _DECODER.raw_decode(text, start)[1]
+    except json.JSONDecodeError:
+        pass
+    else:
+        if "{" not in text[end:] and "[" not in text[end:]:
+            return False
     depth, in_string, escaped, seen = 0, False, False, False
     for char in text:
         if in_string:
@@ -198,8 +211,13 @@ def _read_item(item: Any) -> tuple[str, Any, dict[str, Any]]:
         return item.strip(), None, {}
     if not isinstance(item, dict):
         return (str(item).strip() if item is not None else ""), None, {}
-    text = next((item[k] for k in _TEXT_KEYS if isinstance(item.get(k), str)), "")
-    prob = next((item[k] for k in _PROB_KEYS if k in item), None)
+    text = item.get("text")  # the schema's own keys first: the common case, without the loops below
+    if not isinstance(text, str):
+        text = next((item[k] for k in _TEXT_KEYS if isinstance(item.get(k), str)), "")
+    if "probability" in item:
+        prob = item["probability"]
+    else:
+        prob = next((item[k] for k in _PROB_KEYS if k in item), None)
     return text.strip(), prob, item
 
 
@@ -241,7 +259,7 @@ def _to_number(raw: Any) -> tuple[float | None, bool]:
         return (float(raw), False) if math.isfinite(raw) else (None, False)
     text = str(raw).strip()
     is_percent = text.endswith("%")
-    match = re.search(r"-?\d+(?:\.\d+)?|-?\.\d+", text)
+    match = _NUMBER.search(text)
     if not match:
         return None, False
     value = float(match.group())

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
 from simsocial.vs.fields import CandidateField
@@ -72,6 +73,13 @@ class Plan:
 
 def plan(config: MethodConfig, query: Query) -> Plan:
     """The calls that elicit one choice for ``query`` with ``config``'s method and knobs."""
+    # The calls depend on neither the system text nor the context, which change every turn: build them once
+    # per method and query shape (schemas are shared, read-only dicts).
+    return Plan(config, query.system, _calls(config, replace(query, system="", context="")))
+
+
+@lru_cache(maxsize=512)
+def _calls(config: MethodConfig, query: Query) -> tuple[CallSpec, ...]:
     method = config.method
     k = config.k
     if method == Method.DIRECT:
@@ -87,7 +95,7 @@ def plan(config: MethodConfig, query: Query) -> Plan:
         calls = [_list_call(query, n, True, False, config, first=i == 0) for i, n in enumerate(per_call)]
     else:  # pragma: no cover - enum is exhaustive
         raise ValueError(f"unknown method {method}")
-    return Plan(config, query.system, tuple(calls))
+    return tuple(calls)
 
 
 def first_user_message(query: Query, call: CallSpec) -> str:
