@@ -3,9 +3,15 @@
 A fake OpenAI-compatible server on 127.0.0.1 (its own process; see ``--server``) answers every call
 with valid VS JSON after a fixed delay.  With C dialogues in flight, each
 needing ``calls`` sequential calls, no engine can finish more than C / (calls × delay) dialogues per
-second; the efficiency printed is measured dialogues/s divided by that bound (1.0 = no engine overhead
-at all).  Each level runs ``--rounds`` × C dialogues through ``run_simulation`` (writer, shards, manifest
+second.  The efficiency printed is the issue's definition: the ideal wall time (rounds × the call chain ×
+the delay) over the measured wall time minus start-up, where start-up is what a one-dialogue run takes
+beyond its own call chain (runtime thread, pre-flight call, writer, manifest; the smallest of two).
+Each level runs ``--rounds`` × C dialogues through ``run_simulation`` (writer, shards, manifest
 included) with no cache.  Targets: efficiency >= 0.9 at 64 and >= 0.85 at 256 dialogues in flight.
+
+The ``bare openai SDK`` rows are the ceiling any engine built on the openai client can reach here: the
+same calls, C chains in flight, sent by ``AsyncOpenAI.post`` on the aiohttp transport and uvloop with
+nothing around them (no prompts, parsing, agents or files).
 ``--processes N`` also runs every level over N local worker processes (simsocial.sim.executors.processes; the
 workers are started by a warm-up run first, as the single process's imports are).  ``--ray-workers N``
 also runs the last level spread over N Ray worker processes (a local cluster).
@@ -26,6 +32,7 @@ import os
 import resource
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -34,8 +41,8 @@ from _common import Timer, fake_server, scenario  # noqa: E402
 from simsocial.llm.factory import LLMSettings  # noqa: E402
 from simsocial.sim import parse_condition, run_simulation  # noqa: E402
 
-HEADER = ("levers", "concurrent", "dialogues", "seconds", "dialogues/s", "ideal/s", "calls/s", "latency ms",
-          "CPU ms/call", "CPU busy", "efficiency")  # fmt: skip
+HEADER = ("levers", "concurrent", "dialogues", "seconds", "start-up s", "dialogues/s", "ideal/s", "calls/s",
+          "latency ms", "CPU ms/call", "CPU busy", "efficiency")  # fmt: skip
 
 
 def _cpu_seconds() -> float:
@@ -65,9 +72,11 @@ def with_levers(env: dict[str, str]) -> None:
 
 def measure(
     base_url: str, concurrency: int, turns: int, rounds: int, delay: float, method: str, out: Path, workers: int = 0,
-    label: str = "", executor=None,
+    label: str = "", executor=None, startup: float = 0.0,
 ) -> dict:  # fmt: skip
-    """One level: ``rounds × concurrency`` dialogues; ``workers`` > 0 spreads them over that many Ray tasks."""
+    """One level: ``rounds × concurrency`` dialogues; ``workers`` > 0 spreads them over that many Ray tasks.
+
+    ``startup`` (seconds) is subtracted from the wall time for the efficiency (see :func:`startup_of`)."""
     spec = scenario(turns)
     condition = parse_condition(method, spec)
     calls_per_dialogue = 2 * turns + 1  # persuader + persuadee per turn, then the donation (one call each)
@@ -90,19 +99,69 @@ def measure(
     ideal = concurrency / (calls_per_dialogue * delay)
     calls = usage["endpoint_calls"]
     name = f"{concurrency} (ray×{workers})" if workers else str(concurrency)
+    return _row(label, name, n, t.seconds, startup, ideal, calls, 1000 * usage["latency_s"] / calls, cpu)
+
+
+def _row(label, name, n, seconds, startup, ideal, calls, latency_ms, cpu) -> dict:  # noqa: ANN001
     return {
         "levers": label,
         "concurrent": name,
         "dialogues": n,
-        "seconds": t.seconds,
-        "dialogues/s": n / t.seconds,
+        "seconds": seconds,
+        "start-up s": startup,
+        "dialogues/s": n / seconds,
         "ideal/s": ideal,
-        "calls/s": calls / t.seconds,
-        "latency ms": 1000 * usage["latency_s"] / calls,
+        "calls/s": calls / seconds,
+        "latency ms": latency_ms,
         "CPU ms/call": 1000 * cpu / calls,
-        "CPU busy": cpu / t.seconds,
-        "efficiency": n / t.seconds / ideal,
+        "CPU busy": cpu / seconds,
+        "efficiency": (n / ideal) / (seconds - startup),
     }
+
+
+def startup_of(run_one, chain_s: float) -> float:  # noqa: ANN001
+    """Start-up of a run: a one-dialogue run's wall time beyond its own call chain (smallest of two)."""
+    return max(0.0, min(run_one()["seconds"] for _ in range(2)) - chain_s)
+
+
+def bare_sdk(base_url: str, concurrency: int, chain: int, rounds: int, delay: float) -> dict:
+    """The ceiling: ``concurrency`` chains of ``rounds × chain`` sequential calls through the openai client alone."""
+    import asyncio
+
+    import openai
+    import uvloop
+
+    from simsocial.llm import wire
+
+    body = wire.dumps({"model": "fake", "max_tokens": 256, "messages": [
+        {"role": "system", "content": "You are a persuadee. " * 60}, {"role": "user", "content": "Say more. " * 30}],
+        "response_format": {"type": "json_object"}})  # fmt: skip
+    latencies: list[float] = []
+
+    async def main() -> float:
+        client = openai.AsyncOpenAI(base_url=base_url, api_key="x", max_retries=0,
+                                    http_client=openai.DefaultAioHttpClient())  # fmt: skip
+
+        async def one_chain(index: int) -> None:
+            for call in range(rounds * chain):
+                started = time.perf_counter()
+                options = {**wire.JSON_OPTIONS, "idempotency_key": f"b{index}-{call}"}
+                raw = await client.post("/chat/completions", content=body, cast_to=bytes, options=options)
+                wire.read_completion(raw)
+                latencies.append(time.perf_counter() - started)
+
+        async with client:
+            with Timer() as t:
+                await asyncio.gather(*(one_chain(i) for i in range(concurrency)))
+        return t.seconds
+
+    cpu0 = _cpu_seconds()
+    seconds = uvloop.run(main())
+    cpu = _cpu_seconds() - cpu0
+    calls = len(latencies)
+    ideal = concurrency / (chain * delay)
+    return _row("bare openai SDK", str(concurrency), rounds * concurrency, seconds, 0.0, ideal, calls,
+                1000 * sum(latencies) / calls, cpu)  # fmt: skip
 
 
 def main() -> None:
@@ -117,16 +176,18 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=0, help="also run each level over N local processes")
     parser.add_argument("--server", choices=("fast", "threads"), default="fast", help="fake server (module doc)")
     args = parser.parse_args()
-    run = lambda c, w=0, turns=args.turns, rounds=args.rounds, out="", label="": measure(  # noqa: E731
-        base_url, c, turns, rounds, args.delay, args.method, Path(tmp) / out, w, label
+    run = lambda c, w=0, turns=args.turns, rounds=args.rounds, out="", label="", startup=0.0: measure(  # noqa: E731
+        base_url, c, turns, rounds, args.delay, args.method, Path(tmp) / out, w, label, startup=startup
     )
+    chain = 2 * args.turns + 1
     ladder = LADDER if args.levers else LADDER[-1:]
     with fake_server(args.delay, args.server) as base_url, tempfile.TemporaryDirectory() as tmp:
         run(1, turns=1, rounds=1, out="warmup")  # imports, persona table
-        rows = []
+        rows = [bare_sdk(base_url, c, chain, args.rounds, args.delay) for c in args.levels]
         for step, (label, env) in enumerate(ladder):
             with_levers(env)
-            rows += [run(c, out=f"l{step}-", label=label) for c in args.levels]
+            startup = startup_of(lambda: run(1, rounds=1, out=f"s{time.monotonic_ns()}"), chain * args.delay)
+            rows += [run(c, out=f"l{step}-", label=label, startup=startup) for c in args.levels]
         with_levers({})
         if args.processes:
             from simsocial.sim.executors.processes import ProcessExecutor
@@ -134,8 +195,11 @@ def main() -> None:
             spread = ProcessExecutor(args.processes)
             try:
                 measure(base_url, args.processes, 1, 1, args.delay, args.method, Path(tmp) / "pw", 0, "", spread)
+                one = lambda: measure(base_url, 1, args.turns, 1, args.delay, args.method,  # noqa: E731
+                                      Path(tmp) / f"ps{time.monotonic_ns()}", 0, "", spread)  # fmt: skip
+                startup = startup_of(one, chain * args.delay)
                 rows += [measure(base_url, c, args.turns, args.rounds, args.delay, args.method,
-                                 Path(tmp) / f"p{c}", 0, f"{args.processes} processes", spread)
+                                 Path(tmp) / f"p{c}", 0, f"{args.processes} processes", spread, startup)
                          for c in args.levels]  # fmt: skip
             finally:
                 spread.close()
@@ -159,7 +223,12 @@ def main() -> None:
     goals = {64: 0.9, 256: 0.85}
     for row in rows:
         goal = goals.get(int(row["concurrent"].split()[0]))
-        if goal is not None and row["levers"] in ("+ orjson (default)", f"{args.processes} processes", "ray"):
+        if goal is not None and row["levers"] in (
+            "+ orjson (default)",
+            f"{args.processes} processes",
+            "ray",
+            "bare openai SDK",
+        ):
             verdict = "meets" if row["efficiency"] >= goal else "MISSES"
             print(f"efficiency at {row['concurrent']} in flight ({row['levers']}): {row['efficiency']:.3f} "
                   f"({verdict} the {goal} goal)")  # fmt: skip

