@@ -214,10 +214,7 @@ def _read_item(item: Any) -> tuple[str, Any, dict[str, Any]]:
     text = item.get("text")  # the schema's own keys first: the common case, without the loops below
     if not isinstance(text, str):
         text = next((item[k] for k in _TEXT_KEYS if isinstance(item.get(k), str)), "")
-    if "probability" in item:
-        prob = item["probability"]
-    else:
-        prob = next((item[k] for k in _PROB_KEYS if k in item), None)
+    prob = item["probability"] if "probability" in item else next((item[k] for k in _PROB_KEYS if k in item), None)
     return text.strip(), prob, item
 
 
