@@ -12,7 +12,7 @@ Nothing is lost on a crash or ``kill -9``: each cell's finished dialogues are on
 uninterrupted run's (each dialogue's randomness depends only on its seed, replicate and condition).
 Cells run side by side (:mod:`simsocial.batch.side_by_side`), all cells on an endpoint sharing its
 ``concurrency`` calls in flight; within a cell up to ``concurrency`` dialogues run at once (locally, or
-spread over Ray workers by :mod:`simsocial.batch.ray_executor`).
+spread over Ray workers by :mod:`simsocial.sim.executors.ray_executor`).
 """
 
 from __future__ import annotations
