@@ -133,6 +133,7 @@ def test_a_rejected_persuader_key_names_the_variable_it_came_from(
 
     assert result.code == 1, result.output
     assert f"rejected the API key (HTTP {status}); check {ROLE_KEY}" in result.stderr
+    assert "Unclosed" not in result.stderr  # the run's own stack, already open, was closed too
     assert "OPENAI_API_KEY" not in result.output
     assert ROLE_KEY_VALUE not in result.output
     assert sent == [f"Bearer {ROLE_KEY_VALUE}"]  # the one pre-flight call, with the role's own key
