@@ -83,7 +83,7 @@ def measure(
     n = rounds * concurrency
     per_process = concurrency // workers if workers else concurrency
     if workers:
-        from simsocial.batch.ray_executor import RayExecutor
+        from simsocial.sim.executors.ray_executor import RayExecutor
 
         executor = RayExecutor(chunk_size=n // workers)
     settings = LLMSettings(base_url=base_url, model="fake", cache_path=None, cache_mode="off",

@@ -12,6 +12,8 @@ the script is used up):
 ``malformed``  200 with a body that is not JSON (declared ``application/json``)
 ``html``       200 with an HTML page (what a misconfigured proxy sends)
 ``400``        bad request (not retryable)
+``401``        the API key is rejected (``invalid_api_key``)
+``403``        the key may not use this model (permission denied)
 ``reject_format``  500 whose body says the ``response_format`` is not supported (llama-cpp-python style)
 ``truncated``  200 whose content is the ``ok`` answer cut in half, with ``finish_reason: "length"``
 
@@ -51,7 +53,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-BEHAVIOURS = ("ok", "slow", "429", "500", "hang", "close", "malformed", "html", "400", "reject_format", "truncated")
+BEHAVIOURS = ("ok", "slow", "429", "500", "hang", "close", "malformed", "html", "400", "401", "403", "reject_format",
+              "truncated")  # fmt: skip
 
 VS_ANSWER = {
     "responses": [
@@ -361,6 +364,10 @@ class FaultServer:
                     self._send_error(500, "Internal server error")
                 elif behaviour == "400":
                     self._send_error(400, "Invalid request: unsupported parameter")
+                elif behaviour == "401":
+                    self._send_error(401, "Incorrect API key provided")
+                elif behaviour == "403":
+                    self._send_error(403, "Your key does not have access to this model")
                 elif behaviour == "truncated":
                     self._send_json(200, self._completion(body, truncated=True))
                 elif behaviour == "reject_format":

@@ -20,9 +20,9 @@ from fault_server import FaultServer
 from simsocial.batch import plan_sweep, read_index, run_sweep
 from simsocial.contract import CANDIDATES_FILE, DIALOGUES_FILE, SCHEMAS, TURNS_FILE
 from simsocial.llm.factory import LLMSettings
+from simsocial.llm.runtime import LLMRuntime
 from simsocial.llm.types import ChatRequest
 from simsocial.sim import PersuasionModel, load_scenario, parse_condition, run_simulation
-from simsocial.sim.runtime import LLMRuntime
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = ROOT / "scenarios" / "persuasion_for_good.yaml"
@@ -217,7 +217,7 @@ def test_ray_executor_gives_the_same_results_as_local(tmp_path: Path, server: Fa
     sweep = write_sweep(tmp_path / "sweep.yaml", dialogues=6)
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
-        from simsocial.batch.ray_executor import RayExecutor
+        from simsocial.sim.executors.ray_executor import RayExecutor
 
         remote = run_sweep(sweep, tmp_path / "ray", base_url=server.base_url, model="fake", show_progress=False,
                            executor=RayExecutor(chunk_size=2), concurrency=2,

@@ -3,7 +3,8 @@
 Through the real CLI in a subprocess, against a real server on 127.0.0.1 that must see no request:
 ``run --persuader-api-key-env``, ``batch --persuader-api-key-env`` and a sweep file's
 ``persuader_endpoint.api_key_env``.  The message names the variable and where it was named; a key
-given in place of a variable's name is never echoed.
+given in place of a variable's name is never echoed.  A key the endpoint rejects (HTTP 401/403 at the
+pre-flight call) is reported naming the variable it was read from.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from simsocial.sim.runner import run_simulation
 
 UNSET = "SIMSOCIAL_TEST_UNSET_KEY"
 KEY_LIKE = "sk-live-secret-0004"  # what a user might pass by mistake instead of a variable's name
+ROLE_KEY = "SIMSOCIAL_TEST_ROLE_KEY"  # a role's own key variable, set for the test
+ROLE_KEY_VALUE = "role-key-value-0005"
 
 
 @pytest.fixture
@@ -114,3 +117,35 @@ def test_run_simulation_refuses_an_unset_key_before_making_the_directory(server:
                        show_progress=False, persuader_settings=persuader)  # fmt: skip
     assert not (tmp_path / "run").exists()
     assert not server.requests
+
+
+@pytest.mark.parametrize("status", ["401", "403"])
+def test_a_rejected_persuader_key_names_the_variable_it_came_from(
+    server: FaultServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, status: str
+) -> None:
+    """The pre-flight's advice names --persuader-api-key-env's variable, not OPENAI_API_KEY; never the key."""
+    monkeypatch.setenv(ROLE_KEY, ROLE_KEY_VALUE)
+    with FaultServer([status]) as persuader_server:
+        persuader = ["--persuader-base-url", persuader_server.base_url, "--persuader-model", "m",
+                     "--persuader-api-key-env", ROLE_KEY]  # fmt: skip
+        result = simsocial(*run_args(server.base_url, "out", *persuader), cwd=tmp_path)
+        sent = [r.headers.get("authorization") for r in persuader_server.requests]
+
+    assert result.code == 1, result.output
+    assert f"rejected the API key (HTTP {status}); check {ROLE_KEY}" in result.stderr
+    assert "Unclosed" not in result.stderr  # the run's own stack, already open, was closed too
+    assert "OPENAI_API_KEY" not in result.output
+    assert ROLE_KEY_VALUE not in result.output
+    assert sent == [f"Bearer {ROLE_KEY_VALUE}"]  # the one pre-flight call, with the role's own key
+
+
+def test_a_rejected_key_without_a_role_variable_still_names_openai_api_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", ROLE_KEY_VALUE)
+    with FaultServer(["401"]) as rejecting:
+        result = simsocial(*run_args(rejecting.base_url, "out"), cwd=tmp_path)
+
+    assert result.code == 1, result.output
+    assert "rejected the API key (HTTP 401); check OPENAI_API_KEY" in result.stderr
+    assert ROLE_KEY_VALUE not in result.output

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from simsocial.batch.sweep import Endpoint
-from simsocial.llm.embedded import DEFAULT_PARALLEL, EmbeddedServer
+from simsocial.llm.embedded import DEFAULT_GGUF_NAME, DEFAULT_PARALLEL, EmbeddedServer
 from simsocial.llm.endpoint import resolve_endpoint
 from simsocial.llm.factory import LLMSettings
 from simsocial.llm.roles import RoleEndpoint, role_settings
@@ -36,19 +36,30 @@ class EndpointPool:
 
     def settings_for(self, endpoint: Endpoint) -> LLMSettings:
         """Concrete settings (always with a ``base_url``) for cells on ``endpoint``."""
+        planned = self.planned_settings(endpoint)
+        if not endpoint.is_embedded:
+            return planned
+        embedded = self.base.model_copy(update={"base_url": None, "model": None, "gguf": self.gguf})
+        resolved = resolve_endpoint(embedded, self._server)
+        self._server = resolved.server
+        return planned.model_copy(update={"base_url": resolved.base_url, "model": resolved.model,
+                                          "model_id": resolved.model_id})  # fmt: skip
+
+    def planned_settings(self, endpoint: Endpoint) -> LLMSettings:
+        """:meth:`settings_for` without starting the embedded server: what a cell's fingerprint is made of
+        (an embedded endpoint is named by its ``model_id``, its URL is not part of a run)."""
         if not endpoint.is_embedded:
             update = {"base_url": endpoint.base_url, "model": endpoint.model, "gguf": None}
             if endpoint.structured_output is not None:
                 update["structured_output"] = endpoint.structured_output
             return self.base.model_copy(update=update)
-        embedded = self.base.model_copy(update={"base_url": None, "model": None, "gguf": self.gguf})
-        resolved = resolve_endpoint(embedded, self._server)
-        self._server = resolved.server
+        # The id resolve_endpoint gives the server it starts (embedded_model_id): its GGUF file's name.
+        gguf_name = self.gguf.name if self.gguf else DEFAULT_GGUF_NAME
         return self.base.model_copy(
             update={
-                "base_url": resolved.base_url,
-                "model": resolved.model,
-                "model_id": resolved.model_id,
+                "base_url": None,
+                "model": None,
+                "model_id": self.base.model_id or f"embedded:{gguf_name}",
                 "max_in_flight": min(self.base.max_in_flight, EMBEDDED_MAX_IN_FLIGHT),
                 "gguf": None,
             }

@@ -24,7 +24,7 @@ def make_executor(
         return ProcessExecutor(workers or 2)
     if executor == "ray":
         try:
-            from simsocial.batch.ray_executor import RayExecutor  # ray is an optional dependency
+            from simsocial.sim.executors.ray_executor import RayExecutor  # ray is an optional dependency
         except ImportError as exc:
             raise SweepError(f"--executor ray needs Ray: pip install 'simsocial[ray]' ({exc})") from None
         return RayExecutor(address=address)

@@ -7,12 +7,13 @@ Layout of a sweep directory ``DIR``::
     DIR/cells/<cell_id>/      each cell's run directory (the output contract), written in shards
 
 Nothing is lost on a crash or ``kill -9``: each cell's finished dialogues are on disk in shards, and
-``--resume`` re-expands the sweep, checks it describes the same cells, skips finished cells and lets
-``run_simulation`` skip finished dialogues.  With the response cache, a resumed sweep's results equal an
+``--resume`` re-expands the sweep, checks it describes the same cells made with the same settings
+(:mod:`simsocial.batch.cell_check`), skips finished cells and lets ``run_simulation`` skip finished
+dialogues.  With the response cache, a resumed sweep's results equal an
 uninterrupted run's (each dialogue's randomness depends only on its seed, replicate and condition).
 Cells run side by side (:mod:`simsocial.batch.side_by_side`), all cells on an endpoint sharing its
 ``concurrency`` calls in flight; within a cell up to ``concurrency`` dialogues run at once (locally, or
-spread over Ray workers by :mod:`simsocial.batch.ray_executor`).
+spread over Ray workers by :mod:`simsocial.sim.executors.ray_executor`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from simsocial.batch.budget_run import RUN_COMPLETE, RUN_INCOMPLETE, cell_admitter, mark_run, spent_of
+from simsocial.batch.cell_check import check_cells_unchanged
 from simsocial.batch.cells import Cell, expand_cells
 from simsocial.batch.endpoints import EndpointPool
 from simsocial.batch.executor_choice import ExecutorName, join_cluster, make_executor
@@ -148,7 +150,8 @@ def run_sweep(
     ``llm`` holds the call settings every endpoint shares (cache, retries, timeouts, dialect);
     its ``max_in_flight`` is set to ``concurrency``.  ``executor`` is ``"local"``, ``"ray"`` (with
     ``address`` of a running cluster, or a local one) or any :class:`DialogueExecutor`.  Cells that fail
-    as a whole (their endpoint cannot be reached at all) are marked ``failed`` and the sweep goes on.
+    as a whole (their endpoint cannot be reached at all) are marked ``failed`` and the sweep goes on; a
+    resume whose settings differ from a cell's on disk raises :class:`SweepError` before anything is written.
     KeyboardInterrupt marks the running cells ``interrupted`` and propagates.  Cells run side by side
     (:mod:`simsocial.batch.side_by_side`), at most ``cells_at_once`` at a time (default: as many as the
     in-flight budget can keep busy); every cell on an endpoint shares its ``concurrency`` calls in flight.
@@ -173,14 +176,15 @@ def run_sweep(
         raise SweepError("--max-calls/--max-tokens need the local executor (workers elsewhere run what they are given)")
     cells = plan.cells
     previous = prepare_out_dir(out_dir, plan.record, cells, resume)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out_dir / SWEEP_MANIFEST, json.dumps(plan.record, indent=2))
-    index = SweepIndex(out_dir, cells, previous)
     settings = (llm or LLMSettings()).model_copy(update={"max_in_flight": concurrency})
     if settings.cache_path is not None:
         settings = settings.model_copy(update={"cache_path": Path(settings.cache_path).resolve()})  # for workers
     endpoint_stats = CallStats()  # what the endpoint runtimes count themselves (nothing: cells count)
-    pool = EndpointPool(settings, endpoint_stats, gguf)
+    pool = EndpointPool(settings, endpoint_stats, gguf)  # opens nothing until a cell starts
+    check_cells_unchanged(out_dir, plan.scenario, cells, pool, plan.sweep.persuader_endpoint)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out_dir / SWEEP_MANIFEST, json.dumps(plan.record, indent=2))
+    index = SweepIndex(out_dir, cells, previous)
     cell_stats: dict[str, CallStats] = {}
     total_stats = StatsTotal()
     result = SweepResult(out_dir, cells, {}, stats=CallStats())

@@ -31,6 +31,7 @@ from simsocial.cli.options import (
     Turns,
     ensure_writable_dir,
     flag,
+    persuader_endpoint,
 )
 from simsocial.cli.outcome import (
     EXIT_ALL_FAILED,
@@ -142,15 +143,11 @@ def batch(
         raise typer.BadParameter("use local or ray (or processes, with --workers)", param_hint="--executor")
     if bool(base_url) != bool(model):
         raise typer.BadParameter("--base-url and --model go together", param_hint="--base-url/--model")
-    persuader = None
-    if persuader_base_url or persuader_model:
-        if not (persuader_base_url and persuader_model):
-            raise typer.BadParameter(
-                "--persuader-base-url and --persuader-model go together", param_hint="--persuader-model"
-            )
-        from simsocial.llm.roles import RoleEndpoint
-
-        persuader = RoleEndpoint(base_url=persuader_base_url, model=persuader_model, api_key_env=persuader_api_key_env)
+    try:  # one line, exit 2, before anything is written (the sweep file's own persuader is checked later)
+        persuader = persuader_endpoint(persuader_base_url, persuader_model, persuader_api_key_env)
+    except ValueError as exc:
+        hint = "; a sweep file's persuader_endpoint names its key in api_key_env" if persuader_api_key_env else ""
+        fail(err, f"{exc}{hint}")
     if dry_run:
         try:
             plan = plan_sweep(sweep, dialogues=dialogues, base_url=base_url, model=model, turns=turns,

@@ -16,6 +16,7 @@ import typer
 
 from simsocial.llm.factory import DEFAULT_CACHE_PATH, LLMSettings
 from simsocial.llm.openai_backend import Dialect
+from simsocial.llm.roles import RoleEndpoint
 
 StructuredOutput = StrEnum("StructuredOutput", {name: name for name in get_args(Dialect)})  # type: ignore[misc]
 
@@ -170,3 +171,21 @@ PersuaderKeyEnv = Annotated[
         show_default=False,
     ),
 ]
+
+
+def persuader_endpoint(base_url: str | None, model: str | None, key_env: str | None) -> RoleEndpoint | None:
+    """The persuader's own endpoint from ``--persuader-base-url/-model/-api-key-env`` (None: none given).
+
+    The base URL and the model go together, and a key variable needs both (alone it would otherwise be
+    silently ignored), so a partial set is a :class:`ValueError` that names the flag(s) missing.
+    """
+    if base_url and model:
+        return RoleEndpoint(base_url=base_url, model=model, api_key_env=key_env)
+    given = {"--persuader-base-url": base_url, "--persuader-model": model, "--persuader-api-key-env": key_env}
+    missing = [flag for flag in ("--persuader-base-url", "--persuader-model") if not given[flag]]
+    # An empty --persuader-api-key-env "" counts as given: it is refused, not taken for OPENAI_API_KEY.
+    named = [flag for flag, value in given.items() if flag not in missing and value is not None]
+    if not named:
+        return None
+    verb = "need" if len(named) > 1 else "needs"
+    raise ValueError(f"{' and '.join(named)} {verb} {' and '.join(missing)} (the persuader's own endpoint)")

@@ -41,11 +41,12 @@ from simsocial.cli.options import (
     ensure_writable_dir,
     knob_overrides,
     llm_settings,
+    persuader_endpoint,
 )
 from simsocial.cli.outcome import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE, fail, failure_report
 from simsocial.llm.errors import FatalLLMError, LLMError
 from simsocial.llm.factory import DEFAULT_CACHE_PATH
-from simsocial.llm.roles import RoleEndpoint, check_role_key, role_settings
+from simsocial.llm.roles import check_role_key, role_settings
 from simsocial.llm.stats import CallStats
 from simsocial.report.transcript import render_transcript
 from simsocial.sim import ScenarioError, load_scenario, parse_condition, scenario_condition
@@ -128,10 +129,9 @@ def run(
         knobs = knob_overrides(k, tail_threshold, selection, temperature) | {"top_p": top_p}
         base = [parse_condition(m, spec) for m in method] if method else [scenario_condition(spec)]
         conditions = [apply_knobs(c, **knobs) for c in base]  # the scenario's own methods get the knobs too
+        persuader = persuader_endpoint(persuader_base_url, persuader_model, persuader_api_key_env)
     except (ScenarioError, ValueError, FileNotFoundError) as exc:
         fail(err, str(exc))
-    if bool(persuader_base_url) != bool(persuader_model):
-        fail(err, "--persuader-base-url and --persuader-model go together")
     if dry_run:
         console.print(estimate_table(run_estimates(spec, conditions, dialogues, base_url or "embedded")))
         return
@@ -139,13 +139,12 @@ def run(
     settings = llm_settings(base_url, model, gguf, concurrency, cache, no_cache, structured_output,
                             server_log=out.absolute() / SERVER_LOG)  # fmt: skip
     persuader_settings = None
-    if persuader_base_url and persuader_model:  # the paper's protocol: a fixed persuader on its own endpoint
-        endpoint = RoleEndpoint(base_url=persuader_base_url, model=persuader_model, api_key_env=persuader_api_key_env)
+    if persuader is not None:  # the paper's protocol: a fixed persuader on its own endpoint
         try:  # before --out is made: an unset key variable leaves nothing behind
-            check_role_key(endpoint, "--persuader-api-key-env")
+            check_role_key(persuader, "--persuader-api-key-env")
         except ValueError as exc:
             fail(err, str(exc))
-        persuader_settings = role_settings(settings, endpoint)
+        persuader_settings = role_settings(settings, persuader)
     fresh = not out.exists() or not any(out.iterdir())
     ensure_writable_dir(out)
     total = dialogues * len(conditions)

@@ -108,7 +108,8 @@ async def open_llm(settings: LLMSettings, stats: CallStats | None = None) -> Asy
         described = "embedded llama.cpp (127.0.0.1)" if server else backend.endpoint
         if settings.preflight and settings.cache_mode != "replay":
             # Before any dialogue is admitted: a dead URL or a broken build shows up within seconds.
-            await preflight(ServerGuardModel(backend, server) if server else backend, backend.endpoint, endpoint.model)
+            await preflight(ServerGuardModel(backend, server) if server else backend, backend.endpoint, endpoint.model,
+                            key_env=settings.api_key_env)  # fmt: skip
         closer = model
         yield LLMStack(model, stats, endpoint.model, described, endpoint.model_id, limiter, info)
     finally:

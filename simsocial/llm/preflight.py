@@ -16,6 +16,8 @@ from simsocial.llm.base import ChatModel
 from simsocial.llm.errors import EndpointUnavailable, FatalLLMError, redact
 from simsocial.llm.types import ChatRequest
 
+DEFAULT_KEY_ENV = "OPENAI_API_KEY"  # what the backend reads when a stack names no variable of its own
+
 PREFLIGHT_REQUEST = ChatRequest(
     messages=({"role": "user", "content": "Reply with the single word: ready"},),
     temperature=0.0,
@@ -25,10 +27,11 @@ PREFLIGHT_REQUEST = ChatRequest(
 )
 
 
-def explain(exc: BaseException, endpoint: str, model: str) -> str:
-    """A one-line cause a researcher can act on; never the key."""
+def explain(exc: BaseException, endpoint: str, model: str, key_env: str = DEFAULT_KEY_ENV) -> str:
+    """A one-line cause a researcher can act on; never the key.  ``key_env`` names the environment variable
+    the key was read from (a role may name its own), so a rejected key points at the variable to fix."""
     if isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
-        return f"{endpoint} rejected the API key (HTTP {exc.status_code}); check OPENAI_API_KEY"
+        return f"{endpoint} rejected the API key (HTTP {exc.status_code}); check {key_env}"
     if isinstance(exc, openai.NotFoundError):
         return f"model '{model}' not found at {endpoint} (HTTP 404); check --model and --base-url"
     if isinstance(exc, openai.APIStatusError):
@@ -50,8 +53,13 @@ def _transient(exc: BaseException) -> bool:
     return isinstance(exc, openai.APITimeoutError)
 
 
-async def preflight(model: ChatModel, endpoint: str, model_name: str, attempts: int = 3) -> None:
-    """Send :data:`PREFLIGHT_REQUEST` straight to ``model`` (no cache); raise one named error on failure."""
+async def preflight(
+    model: ChatModel, endpoint: str, model_name: str, attempts: int = 3, key_env: str | None = None
+) -> None:
+    """Send :data:`PREFLIGHT_REQUEST` straight to ``model`` (no cache); raise one named error on failure.
+
+    ``key_env``: the variable holding this stack's key (None: :data:`DEFAULT_KEY_ENV`), named if it is rejected.
+    """
     for attempt in range(1, attempts + 1):
         try:
             await model.chat(PREFLIGHT_REQUEST)
@@ -64,4 +72,5 @@ async def preflight(model: ChatModel, endpoint: str, model_name: str, attempts: 
             if attempt < attempts and _transient(exc):
                 await asyncio.sleep(attempt)
                 continue
-            raise EndpointUnavailable(f"pre-flight check failed: {explain(exc, endpoint, model_name)}") from None
+            cause = explain(exc, endpoint, model_name, key_env or DEFAULT_KEY_ENV)
+            raise EndpointUnavailable(f"pre-flight check failed: {cause}") from None

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import threading
 from collections.abc import Awaitable, Coroutine
 from contextlib import AsyncExitStack
@@ -51,6 +52,10 @@ class LLMRuntime:
         try:
             self.stack: LLMStack = self.run(self._open(stats))
         except BaseException:
+            # A stack already open (the run's own, when the persuader's fails its pre-flight) is closed too:
+            # its connections, and the embedded server it may have started.
+            with contextlib.suppress(Exception):
+                self.run(self._exit_stack.aclose())
             self._stop_loop()
             raise
 

@@ -10,7 +10,8 @@ the same dialogues either way).
 
 :func:`check_run_dir` is called before any LLM call.  It writes the fingerprint into a new directory and,
 for an existing one, raises :class:`RunMismatchError` naming each differing setting (old → new) without
-touching a file.
+touching a file.  :func:`existing_run` is the same check without the writing (a sweep checks all its
+cells before it starts any).
 """
 
 from __future__ import annotations
@@ -90,14 +91,27 @@ def check_run_dir(out_dir: str | Path, fingerprint: dict[str, Any], n_dialogues:
     before anything is written.
     """
     out_dir = Path(out_dir)
-    path = out_dir / FINGERPRINT_FILE
     record = {"version": _VERSION, "dialogues_per_condition": n_dialogues, "settings": fingerprint}
-    if not _has_run_data(out_dir):
+    had = existing_run(out_dir, fingerprint, n_dialogues)
+    if had is None:
         out_dir.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(path, json.dumps(record, indent=2))
+        atomic_write_text(out_dir / FINGERPRINT_FILE, json.dumps(record, indent=2))
         return False
+    if n_dialogues > had:
+        atomic_write_text(out_dir / FINGERPRINT_FILE, json.dumps(record, indent=2))
+    return True
+
+
+def existing_run(out_dir: Path, fingerprint: dict[str, Any], n_dialogues: int | None = None) -> int | None:
+    """Dialogues per condition of the run already in ``out_dir`` (None: no run there); reads, never writes.
+
+    Raises :class:`RunMismatchError` when that run was made with settings other than ``fingerprint``, or
+    has more dialogues than ``n_dialogues`` (None: any number is fine).
+    """
+    if not _has_run_data(out_dir):
+        return None
     try:
-        before = json.loads(path.read_text())
+        before = json.loads((out_dir / FINGERPRINT_FILE).read_text())
         old = before["settings"]
     except (OSError, ValueError, KeyError, TypeError):
         raise RunMismatchError(
@@ -107,7 +121,7 @@ def check_run_dir(out_dir: str | Path, fingerprint: dict[str, Any], n_dialogues:
         ) from None
     differences = describe_differences(old, fingerprint)
     had = int(before.get("dialogues_per_condition", 0))
-    if n_dialogues < had:
+    if n_dialogues is not None and n_dialogues < had:
         differences.append(f"dialogues per method: {had} → {n_dialogues} (a run can grow, not shrink)")
     if differences:
         shown = "\n".join(f"  - {d}" for d in differences)
@@ -118,9 +132,7 @@ def check_run_dir(out_dir: str | Path, fingerprint: dict[str, Any], n_dialogues:
             "first run's options to resume it.",
             differences,
         )
-    if n_dialogues > had:
-        atomic_write_text(path, json.dumps(record, indent=2))
-    return True
+    return had
 
 
 def describe_differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:

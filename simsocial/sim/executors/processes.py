@@ -3,11 +3,11 @@ client, with the in-flight budget split so that all workers together never excee
 
 One process tops out at a few hundred calls per second (Python is single-threaded per interpreter;
 benchmarks/concurrency.py).  :class:`ProcessExecutor` deals the pending dialogues round-robin to
-``workers`` spawned processes; each opens its own LLM stack against the cell's ``base_url`` and runs a
-free-running :class:`~simsocial.sim.model.PersuasionModel`, sending each finished dialogue's rows (and the
-LLM usage since its last message) back through a queue.  This process alone writes, so checkpoints,
-resume and the output contract are those of a local run, and each dialogue's result is identical
-whichever worker ran it (its generator derives from seed, replicate and condition only).
+``workers`` spawned processes; each plays its share with :func:`~simsocial.sim.executors.worker.play_specs`
+(its own LLM stack against the cell's ``base_url``, a free-running model), sending each finished
+dialogue's rows (and the LLM usage since its last message) back through a queue.  This process alone
+writes, so checkpoints, resume and the output contract are those of a local run, and each dialogue's
+result is identical whichever worker ran it (its generator derives from seed, replicate and condition only).
 
 The shared budget: the runtime's ``max_in_flight`` calls (``--concurrency``) are divided among the
 workers (a worker with ``b`` of them runs at most ``b`` calls and ``b`` dialogues at once), so the
@@ -27,13 +27,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from simsocial.llm.factory import LLMSettings
-from simsocial.llm.runtime import LLMRuntime
 from simsocial.llm.stats import CallStats
 from simsocial.sim.dialogue import Condition, DialogueSpec
 from simsocial.sim.executors.job import ExecutionJob
-from simsocial.sim.model import PersuasionModel
+from simsocial.sim.executors.worker import play_specs
 from simsocial.sim.scenario import Scenario
-from simsocial.sim.scheduler import finished_batches
 
 _OUTBOX: Any = None  # the worker's end of the results queue (set by the pool initializer)
 
@@ -53,17 +51,12 @@ def run_shard(
     settings: LLMSettings,
     max_active: int,
 ) -> int:
-    """In a worker: run ``specs``; put ``(token, rows, usage)`` on the outbox as dialogues finish."""
-    stats, reported = CallStats(), CallStats()
+    """In a worker: play ``specs`` (:func:`~simsocial.sim.executors.worker.play_specs`); put
+    ``(token, rows, usage)`` on the outbox as dialogues finish; return how many were sent."""
     done = 0
-    with LLMRuntime(settings, stats) as runtime:
-        model = PersuasionModel(scenario, conditions, rng=seed, runtime=runtime, max_active=max_active, run_id=run_id,
-                                specs=specs, collect_agents=False)  # fmt: skip
-        for finished in finished_batches(model):
-            snapshot = stats.copy()
-            _OUTBOX.put((token, [d.rows() for d in finished], (snapshot - reported).to_dict()))
-            reported = snapshot
-            done += len(finished)
+    for rows, usage in play_specs(scenario, conditions, specs, seed, run_id, settings, max_active):
+        _OUTBOX.put((token, rows, usage.to_dict()))
+        done += len(rows)
     return done
 
 

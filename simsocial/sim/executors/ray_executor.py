@@ -1,8 +1,8 @@
 """Run a cell's dialogues on a Ray cluster; the driver keeps all writing.
 
-The cell's pending dialogues are split into chunks; each chunk is a Ray task (a streaming generator) that
-opens its own LLM stack (:class:`~simsocial.llm.runtime.LLMRuntime`) against the cell's ``base_url`` —
-for the embedded model, the one llama.cpp server the driver started — runs a
+The cell's pending dialogues are split into chunks; each chunk is a Ray task (a streaming generator,
+:func:`~simsocial.sim.executors.worker.play_specs`) that opens its own LLM stack against the cell's
+``base_url`` — for the embedded model, the one llama.cpp server the driver started — runs a
 :class:`~simsocial.sim.model.PersuasionModel` over its specs, and yields the rows of dialogues as they
 finish, with the LLM usage since its last yield.  The driver hands the rows to the cell's
 :class:`~simsocial.run_writer.RunWriter` as they arrive, so checkpoints, resume and the output contract are
@@ -19,50 +19,18 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Iterator, Sequence
 from typing import Any
 
 import ray
 
-from simsocial.llm.factory import LLMSettings
-from simsocial.llm.runtime import LLMRuntime
-from simsocial.llm.stats import CallStats
-from simsocial.sim.dialogue import Condition, DialogueSpec
+from simsocial.sim.dialogue import DialogueSpec
 from simsocial.sim.executors.job import ExecutionJob
 from simsocial.sim.executors.processes import split_budget
-from simsocial.sim.model import PersuasionModel
-from simsocial.sim.personas import PersonaPool, persona_pool
-from simsocial.sim.recorder import DialogueRows
-from simsocial.sim.scenario import Scenario
-from simsocial.sim.scheduler import finished_batches
+from simsocial.sim.executors.worker import play_specs
+from simsocial.sim.personas import persona_pool
 
-
-def run_chunk(
-    scenario: Scenario,
-    conditions: Sequence[Condition],
-    specs: list[DialogueSpec],
-    seed: int,
-    run_id: str,
-    settings: LLMSettings,
-    max_active: int,
-    pools: tuple[PersonaPool | None, PersonaPool | None],
-) -> Iterator[tuple[list[DialogueRows], CallStats]]:
-    """Run ``specs`` in this process (free-running, as locally); yield (finished dialogues' rows, usage delta)
-    each time some finish."""
-    stats = CallStats()
-    reported = CallStats()
-    with LLMRuntime(settings, stats) as runtime:
-        model = PersuasionModel(
-            scenario, conditions, rng=seed, runtime=runtime, max_active=max_active, run_id=run_id, specs=specs,
-            persona_pools=pools, collect_agents=False,
-        )  # fmt: skip
-        for finished in finished_batches(model):
-            snapshot = stats.copy()
-            yield [d.rows() for d in finished], snapshot - reported
-            reported = snapshot
-
-
-_remote_run_chunk = ray.remote(run_chunk)
+# A generator function: each task streams what play_specs yields back to the driver as it is yielded.
+_remote_play_specs = ray.remote(play_specs)
 
 
 class RayExecutor:
@@ -110,7 +78,7 @@ class RayExecutor:
             )
         self._ensure_ray()
         pools = ray.put((persona_pool(scenario.personas, "persuadee"), persona_pool(scenario.personas, "persuader")))
-        task = _remote_run_chunk.options(num_cpus=self.num_cpus)
+        task = _remote_play_specs.options(num_cpus=self.num_cpus)
         # One budget of calls in flight for the whole cluster: at most that many chunks, each with its share.
         chunks = self._chunks(specs)
         chunks = [sum(chunks[i :: settings.max_in_flight], []) for i in range(min(len(chunks), settings.max_in_flight))]
