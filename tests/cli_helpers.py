@@ -43,3 +43,8 @@ def run_args(base_url: str, out: Path | str, *extra: str | Path, n: int = 2, tur
     """``run`` against a test endpoint: small, uncached, quiet."""
     return ["run", SCENARIO, "-n", str(n), "--turns", str(turns), "--base-url", base_url, "--model", "fake",
             "--out", out, "--no-cache", "-q", *extra]  # fmt: skip
+
+
+def snapshot(run_dir: Path) -> dict[str, bytes]:
+    """Every file under ``run_dir`` by relative path, to check a refused command left the files as they were."""
+    return {p.relative_to(run_dir).as_posix(): p.read_bytes() for p in sorted(run_dir.rglob("*")) if p.is_file()}

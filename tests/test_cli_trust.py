@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from cli_helpers import run_args, simsocial
+from cli_helpers import run_args, simsocial, snapshot
 from fault_server import FaultServer
 
 from simsocial.llm.preflight import PREFLIGHT_REQUEST
@@ -27,14 +27,10 @@ def server() -> Iterator[FaultServer]:
         yield fake
 
 
-def _snapshot(run_dir: Path) -> dict[str, bytes]:
-    return {p.relative_to(run_dir).as_posix(): p.read_bytes() for p in sorted(run_dir.rglob("*")) if p.is_file()}
-
-
 def test_other_settings_are_refused_naming_each_difference(server: FaultServer, tmp_path: Path) -> None:
     first = simsocial(*run_args(server.base_url, "run"), cwd=tmp_path)
     assert first.code == 0, first.output
-    before = _snapshot(tmp_path / "run")
+    before = snapshot(tmp_path / "run")
     calls = len(server.requests)
 
     again = simsocial(*run_args(server.base_url, "run", "--seed", "9", "--method", "direct", turns=3), cwd=tmp_path)
@@ -45,7 +41,7 @@ def test_other_settings_are_refused_naming_each_difference(server: FaultServer, 
     assert 'methods: ["vs_standard"] → ["direct"]' in again.stderr
     assert "run-2" in again.stderr  # a new --out is suggested
     assert "Traceback" not in again.output
-    assert _snapshot(tmp_path / "run") == before
+    assert snapshot(tmp_path / "run") == before
     assert len(server.requests) == calls  # refused before any call
 
 

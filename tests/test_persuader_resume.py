@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cli_helpers import SCENARIO, run_args, simsocial
+from cli_helpers import SCENARIO, run_args, simsocial, snapshot
 from fault_server import FaultServer
 
 from simsocial.llm.factory import LLMSettings
@@ -29,10 +29,6 @@ def server() -> Iterator[FaultServer]:
         yield fake
 
 
-def _snapshot(run_dir: Path) -> dict[str, bytes]:
-    return {p.relative_to(run_dir).as_posix(): p.read_bytes() for p in sorted(run_dir.rglob("*")) if p.is_file()}
-
-
 def _persuader(base_url: str, model: str) -> list[str]:
     return ["--persuader-base-url", base_url, "--persuader-model", model]
 
@@ -44,7 +40,7 @@ def test_a_run_resumed_with_another_persuader_model_is_refused(
     key = ["--persuader-api-key-env", "PERSUADER_RESUME_KEY"]
     first = simsocial(*run_args(server.base_url, "run", *_persuader(server.base_url, "model-a"), *key), cwd=tmp_path)
     assert first.code == 0, first.output
-    before = _snapshot(tmp_path / "run")
+    before = snapshot(tmp_path / "run")
     assert all(PERSUADER_KEY.encode() not in content for content in before.values())
     calls = len(server.requests)
 
@@ -54,7 +50,7 @@ def test_a_run_resumed_with_another_persuader_model_is_refused(
     assert "persuader_model: model-a → model-b" in again.stderr
     assert "Traceback" not in again.output
     assert PERSUADER_KEY not in again.output
-    assert _snapshot(tmp_path / "run") == before
+    assert snapshot(tmp_path / "run") == before
     assert len(server.requests) == calls  # refused before any call
 
     with FaultServer(schema_answers=True) as other:  # another persuader endpoint, same model name
@@ -63,7 +59,7 @@ def test_a_run_resumed_with_another_persuader_model_is_refused(
         assert moved.code == 2
         assert f"persuader_endpoint: {server.base_url.rstrip('/')} → {other.base_url.rstrip('/')}" in moved.stderr
         assert not other.requests
-    assert _snapshot(tmp_path / "run") == before
+    assert snapshot(tmp_path / "run") == before
 
     same = simsocial(*run_args(server.base_url, "run", *_persuader(server.base_url, "model-a"), *key), cwd=tmp_path)
     assert same.code == 0, same.output
@@ -107,11 +103,11 @@ def test_run_simulation_refuses_another_persuader_before_any_call(server: FaultS
 
     run_simulation(scenario, [scenario_condition(scenario)], 1, 0, out, settings, show_progress=False,
                    persuader_settings=persuader("model-a"))  # fmt: skip
-    before, calls = _snapshot(out), len(server.requests)
+    before, calls = snapshot(out), len(server.requests)
     with pytest.raises(RunMismatchError, match="persuader_model: model-a → model-b"):
         run_simulation(scenario, [scenario_condition(scenario)], 2, 0, out, settings, show_progress=False,
                        persuader_settings=persuader("model-b"))  # fmt: skip
-    assert _snapshot(out) == before
+    assert snapshot(out) == before
     assert len(server.requests) == calls
 
 
@@ -124,7 +120,7 @@ def test_a_sweep_resumed_with_another_persuader_is_refused(server: FaultServer, 
     )
     first = simsocial("batch", "sweep.yaml", "--out", "out", "--no-cache", "-q", cwd=tmp_path)
     assert first.code == 0, first.output
-    before, calls = _snapshot(tmp_path / "out"), len(server.requests)
+    before, calls = snapshot(tmp_path / "out"), len(server.requests)
 
     again = simsocial("batch", "sweep.yaml", "--out", "out", "--no-cache", "-q", "--resume", "-n", "2",
                       *_persuader(server.base_url, "model-b"), cwd=tmp_path)  # fmt: skip
@@ -132,5 +128,5 @@ def test_a_sweep_resumed_with_another_persuader_is_refused(server: FaultServer, 
     assert again.code == 2
     assert f"{server.base_url.rstrip('/')} model-a → {server.base_url.rstrip('/')} model-b" in again.stderr
     assert "Traceback" not in again.output
-    assert _snapshot(tmp_path / "out") == before
+    assert snapshot(tmp_path / "out") == before
     assert len(server.requests) == calls
