@@ -115,9 +115,17 @@ def vs_paper_rows(comparison: Comparison) -> pd.DataFrame:
             }
         )
     # The published block, whatever the run holds, so every figure the table is read against is on screen.
-    for method, (name, ks, l1) in [*PAPER_TABLE21.items(), ("-", PAPER_FINE_TUNED)]:
-        rows.append({"run": "paper (Table 21)", "persuadee_method": method if method != "-" else name,
-                     "paper_row": name, "paper_ks": ks, "paper_l1": l1})  # fmt: skip
+    # One row per published row (sequence and sequence[k=model] both stand for the paper's Sequence).
+    shown: set[str] = set()
+    for method, (name, ks, l1) in PAPER_TABLE21.items():
+        if name not in shown:
+            shown.add(name)
+            rows.append({"run": "paper (Table 21)", "persuadee_method": method,
+                         "paper_row": name, "paper_ks": ks, "paper_l1": l1})  # fmt: skip
+    name, ks, l1 = PAPER_FINE_TUNED
+    rows.append(
+        {"run": "paper (Table 21)", "persuadee_method": name, "paper_row": name, "paper_ks": ks, "paper_l1": l1}
+    )
     return pd.DataFrame(rows).reindex(columns=COLUMNS)
 
 
