@@ -77,16 +77,16 @@ def test_dry_run_prints_the_estimate_and_calls_nothing(tmp_path: Path) -> None:
 
 
 def test_estimate_matches_the_calls_of_a_run_and_the_order_of_its_tokens(tmp_path: Path, server: FaultServer) -> None:
-    # The fake server writes shorter texts than a model (24-90 characters) and counts 4 characters a token:
-    # calls must match exactly, tokens only in order of magnitude.  The 25% check runs on a real model
-    # (tests/test_batch_budget_llm.py).
+    # The fake server writes shorter texts than a model (24-90 characters) and counts 4 characters a token,
+    # where the estimate assumes 3 in a JSON answer: calls must match exactly, tokens only within a factor of
+    # 3.  The 25% check runs on a real model (tests/test_batch_budget_llm.py).
     spec = scenario(3)
     conditions = [parse_condition(m, spec) for m in ("direct", "vs_standard")]
     run = run_with_budget(spec, conditions, 4, 0, tmp_path / "run", settings(server), show_progress=False)
     usage, estimate = run.result.manifest["usage"], run_estimate(spec, conditions, 4)
     assert usage["endpoint_calls"] == estimate.calls
     for name in ("prompt_tokens", "completion_tokens"):
-        assert 0.5 * usage[name] <= getattr(estimate, name) <= 2 * usage[name], (name, estimate, usage)
+        assert usage[name] / 3 <= getattr(estimate, name) <= 3 * usage[name], (name, estimate, usage)
 
 
 def test_max_calls_stops_admitting_lets_dialogues_finish_and_resumes(tmp_path: Path, server: FaultServer) -> None:

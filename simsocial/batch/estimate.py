@@ -5,10 +5,12 @@ Each dialogue is walked through on paper: every turn the persuader's and the per
 by the same prompt code a run uses (:mod:`simsocial.sim.queries`, :func:`simsocial.vs.plan`), with a
 transcript of stand-in utterances; then the donation query.  Per call: the prompt is the characters of
 its messages, the completion a JSON answer of the schema's shape with ``k`` candidates.  Characters
-become tokens at :data:`CHARS_PER_TOKEN` (English prose and JSON on BPE tokenizers), plus a few template
-tokens per message.  Stand-in texts are :data:`TEXT_SHARE` of the role's ``max_chars`` (models rarely
-use the whole allowance).  Not included: re-asks after an unparseable answer (counted in ``run.json``
-as ``parse_failures``), and dialogues that end early on commitment (the estimate is then an upper bound).
+become tokens at :data:`CHARS_PER_TOKEN` in prompts (English prose on BPE tokenizers), plus a few
+template tokens per message, and at :data:`COMPLETION_CHARS_PER_TOKEN` in the JSON answers.  Stand-in
+texts are :data:`TEXT_SHARE` of the role's ``max_chars`` (models rarely use the whole allowance).  Not
+included: re-asks after an unparseable or truncated answer (counted in ``run.json`` as
+``parse_failures`` and the ``truncated_reasked`` repair), and dialogues that end early on commitment (the
+estimate is then an upper bound).
 """
 
 from __future__ import annotations
@@ -27,6 +29,10 @@ from simsocial.sim.scenario import Scenario
 from simsocial.vs import MethodConfig, Query, first_user_message, plan
 
 CHARS_PER_TOKEN = 4.0
+# Answers are JSON: quotes, braces, keys, numbers and short sentences tokenize denser than prose.  Measured on
+# the embedded model (tests/test_batch_budget_llm.py): 2.5-3.1 characters a completion token, and the
+# estimate at 4.0 came out 31-36% low.
+COMPLETION_CHARS_PER_TOKEN = 3.0
 TOKENS_PER_MESSAGE = 5  # chat-template tokens around each message
 TEXT_SHARE = 0.6  # share of a text field's maxLength a model typically writes
 REASONING_CHARS = 300  # vs_cot's reasoning field
@@ -95,7 +101,7 @@ def _choice(query: Query, config: MethodConfig) -> Estimate:
         answer = json.dumps(_answer(call.schema, call.n_candidates or MODEL_DECIDED_K, query))
         calls += 1
         prompt += _tokens(messages)
-        completion += round(len(answer) / CHARS_PER_TOKEN)
+        completion += round(len(answer) / COMPLETION_CHARS_PER_TOKEN)
         messages.append(answer)
     return Estimate(0, calls, prompt, completion)
 
