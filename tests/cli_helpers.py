@@ -48,3 +48,15 @@ def run_args(base_url: str, out: Path | str, *extra: str | Path, n: int = 2, tur
 def snapshot(run_dir: Path) -> dict[str, bytes]:
     """Every file under ``run_dir`` by relative path, to check a refused command left the files as they were."""
     return {p.relative_to(run_dir).as_posix(): p.read_bytes() for p in sorted(run_dir.rglob("*")) if p.is_file()}
+
+
+def default_sigint() -> None:
+    """``preexec_fn`` for a CLI child that a test will Ctrl-C: SIGINT back to its default, as in a shell.
+
+    A child inherits an *ignored* SIGINT (``SIG_IGN``) from its parent, and Python then installs no
+    KeyboardInterrupt handler; libraries used earlier in the same pytest process (Ray's in-process
+    cluster) can leave SIGINT ignored, and the child would then run to the end through the test's Ctrl-C.
+    """
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from cli_helpers import default_sigint
 from fault_server import FaultServer
 
 from simsocial.batch import plan_sweep, read_index, run_sweep
@@ -83,7 +84,8 @@ def start_batch(
     cmd = [sys.executable, "-m", "simsocial.cli.main", "batch", str(sweep), "--out", str(out),
            "--base-url", server.base_url, "--model", "fake", "--cache", str(cache), "--concurrency", "2", "-q",
            *extra]  # fmt: skip
-    procs.append(subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    procs.append(subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                  preexec_fn=default_sigint))  # fmt: skip
     return procs[-1]
 
 

@@ -155,13 +155,14 @@ def test_ctrl_c_says_how_many_were_saved_and_the_rerun_resumes(tmp_path: Path) -
     import sys
     import time
 
-    from cli_helpers import REPO
+    from cli_helpers import REPO, default_sigint
 
     with FaultServer(schema_answers=True, ok_delay_s=0.05) as fake:
         args = run_args(fake.base_url, "run", "-c", "1", "--structured-output", "json_schema", n=40, turns=2)
         env = {**os.environ, "PYTHONPATH": str(REPO)}
         proc = subprocess.Popen([sys.executable, "-m", "simsocial.cli.main", *map(str, args)], cwd=tmp_path, env=env,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                preexec_fn=default_sigint)  # fmt: skip
         deadline = time.monotonic() + 120
         while len(fake.requests) < 16 and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.05)  # a few dialogues (5 calls each, one at a time) have finished
