@@ -35,15 +35,40 @@ async def _gather(coros: list[Awaitable[T]]) -> list[Any]:
     return await asyncio.gather(*coros, return_exceptions=True)
 
 
+def ready_settings(model: ChatModel) -> LLMSettings:
+    """What the settings of a ready, in-process chat model say: its name, no endpoint, no cache."""
+    name = str(model.describe().get("model") or type(model).__name__)
+    return LLMSettings(base_url=None, model=name, cache_path=None, cache_mode="off")
+
+
+def ready_stack(model: ChatModel, stats: CallStats) -> LLMStack:
+    """A stack over a ready chat model: only counted into ``stats`` (no retries, no limiter, no cache)."""
+    described = model.describe()
+    name = str(described.get("model") or type(model).__name__)
+    return LLMStack(AccountingModel(model, stats), stats, name, "in-process", name, None,
+                    {"backend": described.get("backend", type(model).__name__)})  # fmt: skip
+
+
 class LLMRuntime:
     """Owns a loop thread and an open :class:`LLMStack`; close it (or use ``with``) when done."""
 
     in_thread = True  # coroutines run on another thread: the caller may wait on queues meanwhile
 
     def __init__(
-        self, settings: LLMSettings, stats: CallStats | None = None, persuader: LLMSettings | None = None
+        self,
+        settings: LLMSettings,
+        stats: CallStats | None = None,
+        persuader: LLMSettings | None = None,
+        *,
+        chat_model: ChatModel | None = None,
     ) -> None:
+        """``chat_model``: serve this ready model on the loop thread instead of opening one from ``settings``
+        (e.g. a :class:`~simsocial.llm.scripted.ScriptedChatModel` whose answers take set times); it is
+        wrapped only to count its calls, and not closed here."""
+        if chat_model is not None:
+            settings = ready_settings(chat_model)
         self.settings = settings
+        self._chat_model = chat_model
         self.persuader_settings = persuader  # the persuader's own endpoint (simsocial.llm.roles), if any
         self._loop = new_event_loop()  # uvloop when installed
         self._thread = threading.Thread(target=self._loop.run_forever, name="simsocial-llm", daemon=True)
@@ -60,7 +85,10 @@ class LLMRuntime:
             raise
 
     async def _open(self, stats: CallStats | None) -> LLMStack:
-        stack = await self._exit_stack.enter_async_context(open_llm(self.settings, stats))
+        if self._chat_model is not None:
+            stack = ready_stack(self._chat_model, stats if stats is not None else CallStats())
+        else:
+            stack = await self._exit_stack.enter_async_context(open_llm(self.settings, stats))
         # The persuader's own endpoint, counted in the same stats; else the persuader shares the stack.
         self.persuader_stack: LLMStack = stack
         if self.persuader_settings is not None:
@@ -121,12 +149,8 @@ class InlineRuntime:
     in_thread = False
 
     def __init__(self, model: ChatModel, stats: CallStats | None = None) -> None:
-        stats = stats if stats is not None else CallStats()
-        described = model.describe()
-        name = str(described.get("model") or type(model).__name__)
-        self.settings = LLMSettings(base_url=None, model=name, cache_path=None, cache_mode="off")
-        self.stack = LLMStack(AccountingModel(model, stats), stats, name, "in-process", name, None,
-                              {"backend": described.get("backend", type(model).__name__)})  # fmt: skip
+        self.settings = ready_settings(model)
+        self.stack = ready_stack(model, stats if stats is not None else CallStats())
         self.persuader_settings: LLMSettings | None = None
         self.persuader_stack = self.stack
         self._loop = new_event_loop()  # uvloop when installed

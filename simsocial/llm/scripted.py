@@ -5,11 +5,13 @@ out, so a test notices an unexpected call); ``ScriptedChatModel(fn)`` answers ``
 also raise (e.g. an :class:`~simsocial.llm.errors.LLMEndpointError` to play an endpoint that gives up).
 :func:`schema_answers` builds such a function: a valid instance of each request's answer schema, chosen
 deterministically from the request, so the answer to a call does not depend on the order calls arrive
-in.  Every request is kept in ``requests``.
+in.  Every request is kept in ``requests``.  ``latency(request)`` (seconds) makes a call take that long
+before it answers, as a remote model would (the loop keeps running other calls meanwhile).
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import random
@@ -28,17 +30,22 @@ _WORDS = ("we", "can", "help", "children", "today", "your", "gift", "would", "ma
 class ScriptedChatModel(ChatModel):
     """Answers each request from ``script`` (a list consumed in order, or a function of the request)."""
 
-    def __init__(self, script: Script, name: str = "scripted") -> None:
+    def __init__(
+        self, script: Script, name: str = "scripted", latency: Callable[[ChatRequest], float] | None = None
+    ) -> None:
         self.script = script
+        self.latency = latency
         self.name = name
         self.requests: list[ChatRequest] = []
 
     async def chat(self, request: ChatRequest) -> ChatResponse:
         self.requests.append(request)
+        index = len(self.requests) - 1  # taken on arrival: answers keep call order whatever the latencies
+        if self.latency is not None:
+            await asyncio.sleep(self.latency(request))
         if callable(self.script):
             text = self.script(request)
         else:
-            index = len(self.requests) - 1
             if index >= len(self.script):
                 raise IndexError(f"ScriptedChatModel: call {index + 1} but only {len(self.script)} answers scripted")
             text = self.script[index]

@@ -14,7 +14,7 @@ import asyncio
 import queue
 from collections import deque
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from simsocial.sim.recorder import DialogueRecorder
 from simsocial.sim.turn import play_dialogue
@@ -23,6 +23,15 @@ if TYPE_CHECKING:
     from simsocial.sim.model import Pair, PersuasionModel
 
 _DONE = None  # sentinel: every dialogue has been handed over
+
+
+class HandOver(Protocol):
+    """The queue finished dialogues cross from the loop thread to the consumer (``queue.SimpleQueue``)."""
+
+    def put(self, item: Any) -> None: ...
+    def get(self, block: bool = True, timeout: float | None = None) -> Any: ...
+    def get_nowait(self) -> Any: ...
+    def qsize(self) -> int: ...
 
 
 async def play_free(
@@ -66,16 +75,19 @@ async def play_free(
         raise
 
 
-def finished_batches(model: PersuasionModel, poll_s: float = 0.5) -> Iterator[list[DialogueRecorder]]:
+def finished_batches(
+    model: PersuasionModel, poll_s: float = 0.5, handover: Callable[[], HandOver] = queue.SimpleQueue
+) -> Iterator[list[DialogueRecorder]]:
     """Run every queued dialogue on the model's loop thread; yield finished ones in this thread.
 
     Each yield holds the dialogues that finished since the previous one (at least one), so the consumer
     (a writer) works here while the others keep running.  Stopping the iteration early (or Ctrl-C)
     cancels the dialogues still running.  Needs a runtime with its own thread (``LLMRuntime``).
+    ``handover`` makes the queue between the two threads (a test injects a slow one).
     """
     if not model.running:
         return
-    done: queue.SimpleQueue[DialogueRecorder | BaseException | None] = queue.SimpleQueue()
+    done = handover()
 
     async def produce() -> None:
         try:
@@ -114,7 +126,11 @@ def finished_batches(model: PersuasionModel, poll_s: float = 0.5) -> Iterator[li
         future.cancel()
 
 
-def run_free(model: PersuasionModel, progress: Callable[[int], None] | None = None) -> None:
+def run_free(
+    model: PersuasionModel,
+    progress: Callable[[int], None] | None = None,
+    handover: Callable[[], HandOver] = queue.SimpleQueue,
+) -> None:
     """Run every dialogue of ``model`` to its end, free-running; each goes to :meth:`PersuasionModel.deliver`
     (``on_dialogue_done``) as it finishes.
 
@@ -124,7 +140,7 @@ def run_free(model: PersuasionModel, progress: Callable[[int], None] | None = No
     tell = progress or (lambda n: None)
     try:
         if model.runtime.in_thread:
-            for finished in finished_batches(model):
+            for finished in finished_batches(model, handover=handover):
                 for recorder in finished:
                     model.deliver(recorder)
                 tell(len(finished))

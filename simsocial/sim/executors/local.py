@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import queue
+from collections.abc import Callable
+
 from simsocial.sim.executors.job import ExecutionJob
 from simsocial.sim.model import PersuasionModel
-from simsocial.sim.scheduler import run_free
+from simsocial.sim.scheduler import HandOver, run_free
 
 
 class LocalExecutor:
     """Free-running dialogues on the job's runtime (:func:`simsocial.sim.scheduler.run_free`); finished
-    dialogues' rows go to ``job.emit`` in this thread."""
+    dialogues' rows go to ``job.emit`` in this thread.  ``handover`` makes the queue they cross threads in
+    (default ``queue.SimpleQueue``; a test injects a slow one)."""
+
+    def __init__(self, handover: Callable[[], HandOver] = queue.SimpleQueue) -> None:
+        self.handover = handover
 
     def __call__(self, job: ExecutionJob) -> None:
         model = PersuasionModel(
@@ -17,4 +24,4 @@ class LocalExecutor:
             run_id=job.run_id, specs=job.specs, on_dialogue_done=lambda r: job.emit(r.rows()), collect_agents=False,
             admit=job.admit,
         )  # fmt: skip
-        run_free(model, job.progress)
+        run_free(model, job.progress, self.handover)
