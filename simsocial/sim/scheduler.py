@@ -11,6 +11,7 @@ step uses, so both drivers give identical dialogues.  The model's steps and Data
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import queue
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -84,6 +85,10 @@ def finished_batches(
     (a writer) works here while the others keep running.  Stopping the iteration early (or Ctrl-C)
     cancels the dialogues still running.  Needs a runtime with its own thread (``LLMRuntime``).
     ``handover`` makes the queue between the two threads (a test injects a slow one).
+
+    The stream ends only with the loop's own last item, put after every finished dialogue: the end
+    marker, or what stopped the loop (raised here once the dialogues before it are yielded).  A poll that
+    times out never ends it, however late this thread wakes, so nothing handed over can be left behind.
     """
     if not model.running:
         return
@@ -92,27 +97,15 @@ def finished_batches(
     async def produce() -> None:
         try:
             await play_free(model, done.put, done.qsize)
-            done.put(_DONE)
         except BaseException as exc:
             done.put(exc)
             raise
+        done.put(_DONE)
 
     future = model.runtime.submit(produce())
     try:
         while True:
-            try:
-                item = done.get(timeout=poll_s)
-            except queue.Empty:
-                if future.done():
-                    future.result()  # raises what stopped the loop
-                    return
-                continue
-            batch = [item]
-            while True:
-                try:
-                    batch.append(done.get_nowait())
-                except queue.Empty:
-                    break
+            batch = _next_batch(done, future, poll_s)
             finished = [d for d in batch if isinstance(d, DialogueRecorder)]
             if finished:
                 yield finished
@@ -124,6 +117,32 @@ def finished_batches(
                 return
     finally:
         future.cancel()
+
+
+def _next_batch(done: HandOver, future: concurrent.futures.Future[None], poll_s: float) -> list[Any]:
+    """Wait for the next item on the hand-over, then take every item already there (in order).
+
+    The timeout only lets this thread notice a loop that died without a word (cancelled before it
+    started); everything the loop put is in the queue before its future is done, so it is drained first.
+    """
+    while True:
+        try:
+            batch = [done.get(timeout=poll_s)]
+            break
+        except queue.Empty:
+            if not future.done():
+                continue
+            try:
+                batch = [done.get_nowait()]
+                break
+            except queue.Empty:
+                future.result()  # cancelled or failed before it could hand anything over: raise that
+                raise RuntimeError("the dialogue loop ended without handing over its end marker") from None
+    while True:
+        try:
+            batch.append(done.get_nowait())
+        except queue.Empty:
+            return batch
 
 
 def run_free(
