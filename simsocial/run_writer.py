@@ -33,6 +33,7 @@ from simsocial.contract import (
     DIALOGUES_FILE,
     DIALOGUES_SCHEMA,
     RUN_MANIFEST,
+    STATUS_FAILED,
     TURNS_FILE,
     TURNS_SCHEMA,
 )
@@ -71,11 +72,13 @@ class RunTally:
     parse_repairs: int = 0
     parse_failures: int = 0
     repair_codes: Counter[str] = field(default_factory=Counter)
+    dialogue_ids: list[str] = field(default_factory=list)  # every id streamed, in order (the end-of-run check)
     _dialogues: list[pa.Table] = field(default_factory=list, repr=False)
     _turns: list[pa.Table] = field(default_factory=list, repr=False)
 
     def add_dialogues(self, table: pa.Table) -> None:
         self.status.update(table.column("status").to_pylist())
+        self.dialogue_ids.extend(table.column("dialogue_id").to_pylist())
         self.parse_repairs += int(pc.sum(table.column("n_parse_repairs")).as_py() or 0)
         self.parse_failures += int(pc.sum(table.column("n_parse_failures")).as_py() or 0)
         self._dialogues.append(table.select(list(SUMMARY_DIALOGUE_COLUMNS)))
@@ -155,6 +158,36 @@ class RunWriter:
         for path in self._shard_paths("dialogues"):
             ids.update(pq.read_table(path, columns=["dialogue_id"]).column("dialogue_id").to_pylist())
         return ids
+
+    def failed_ids(self) -> set[str]:
+        """Dialogue ids on disk whose status is ``failed`` (the endpoint gave up on them)."""
+        ids: set[str] = set()
+        for path in self._shard_paths("dialogues"):
+            table = pq.read_table(path, columns=["dialogue_id", "status"])
+            ids.update(table.filter(pc.equal(table.column("status"), STATUS_FAILED)).column("dialogue_id").to_pylist())
+        return ids
+
+    def discard(self, ids: set[str]) -> int:
+        """Remove these dialogues' rows from the shards (to play them again); returns how many were removed.
+
+        Each shard holding one is rewritten without it, turns and candidates first and its dialogues file
+        last (each replaced atomically), so until the dialogues file is replaced the dialogue still counts
+        as on disk; a crash in between leaves it counted, with fewer turn rows, and retrying again fixes it.
+        """
+        removed = 0
+        for path in self._shard_paths("dialogues"):
+            shard = pq.read_table(path, columns=["dialogue_id"]).column("dialogue_id").to_pylist()
+            if not ids.intersection(shard):
+                continue
+            stem = path.name.removesuffix(".dialogues.parquet")
+            for name, _, schema in _TABLES:
+                part = self.shard_dir / f"{stem}.{name}.parquet"
+                table = pq.read_table(part, schema=schema)
+                keep = pc.invert(pc.is_in(table.column("dialogue_id"), value_set=pa.array(sorted(ids))))
+                _atomic_write_table(table.filter(keep), part)
+            removed += len(ids.intersection(shard))
+        self.n_written -= removed
+        return removed
 
     def _remove_incomplete_shards(self) -> None:
         done = {n for n, table in self._shards() if table == "dialogues"}

@@ -105,7 +105,10 @@ def test_max_calls_stops_admitting_lets_dialogues_finish_and_resumes(tmp_path: P
     second = run_with_budget(spec, conditions, 10, 0, out, settings(server), budget=Budget(max_calls=1000),
                              show_progress=False, max_active=4)  # fmt: skip
     assert not second.incomplete and json.loads((out / "run.json").read_text())["status"] == "complete"
-    assert second.result.manifest["usage"]["endpoint_calls"] == 6 * 5  # only the six left
+    # run.json's usage covers both invocations; the second one's own made only the six dialogues left.
+    first_usage, second_usage = (i["usage"] for i in second.result.manifest["invocations"])
+    assert second_usage["endpoint_calls"] == 6 * 5
+    assert second.result.manifest["usage"]["endpoint_calls"] == first_usage["endpoint_calls"] + 6 * 5
     run_with_budget(spec, conditions, 10, 0, tmp_path / "whole", settings(server), show_progress=False)
     a, b = contents(out), contents(tmp_path / "whole")
     for name in SCHEMAS:

@@ -78,3 +78,23 @@ def test_a_client_without_the_token_gets_one_clear_error(tmp_path: Path, cluster
     assert "could not join the Ray cluster" in done.stderr and "RAY_AUTH_TOKEN" in done.stderr
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "out" / "cells").exists()  # no cell was marked failed: none was started
+
+
+def test_a_dialogue_a_worker_never_sends_fails_the_cell_then_resumes(tmp_path: Path, cluster: RayCluster) -> None:
+    """The end-of-run invariant on Ray: the driver checks against the specs it sent, not what tasks yield.
+    The loss is planted with the documented test hook (simsocial.sim.executors.test_hook), which the driver
+    passes to its tasks: the worker plays direct-00001 and never sends it."""
+    sweep = write_sweep(tmp_path / "sweep.yaml", methods=["direct"], dialogues=3)
+    out = tmp_path / "out"
+    with FaultServer(schema_answers=True, record=False) as server:
+        common = [str(sweep), "--out", str(out), "--base-url", server.base_url, "--model", "fake", "--no-cache"]
+        lost = batch(cluster, {**cluster.env, "SIMSOCIAL_TEST_LOSE_DIALOGUE": "direct-00001"}, *common)
+        assert lost.returncode != 0, lost.stderr[-3000:]
+        assert "played but not written: direct-00001" in lost.stderr
+        [row] = read_index(out)
+        assert row["status"] == "incomplete" and "direct-00001" in row["error"]
+        env = {k: v for k, v in cluster.env.items() if k != "SIMSOCIAL_TEST_LOSE_DIALOGUE"}
+        resumed = batch(cluster, env, *common, "--resume")
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    [row] = read_index(out)
+    assert row["status"] == "done" and row["dialogues_done"] == 3

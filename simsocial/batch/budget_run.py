@@ -26,7 +26,7 @@ from simsocial.llm.stats import CallStats
 from simsocial.run_writer import PROGRESS_FILE, atomic_write_text
 from simsocial.sim.dialogue import Condition, DialogueSpec
 from simsocial.sim.progress import RunProgress
-from simsocial.sim.resume import completed_result
+from simsocial.sim.resume import completed_result, failed_on_disk
 from simsocial.sim.runner import RunResult, run_simulation
 from simsocial.sim.scenario import Scenario
 
@@ -65,6 +65,11 @@ class BudgetedRun:
     incomplete: bool
     gate: BudgetGate | None
 
+    @property
+    def budget_stopped(self) -> bool:
+        """The budget refused a dialogue (so a short run is a budget stop, and only then)."""
+        return self.gate is not None and self.gate.stopped
+
 
 def run_with_budget(
     scenario: Scenario,
@@ -84,7 +89,8 @@ def run_with_budget(
     costs = {c.label: cost_of(dialogue_estimate(scenario, c)) for c in conditions} if gate else {}
     admit = (lambda spec: gate.admit("run", costs[spec.condition.label])) if gate else None
     wanted = n_dialogues * len(conditions)
-    if completed_result(out_dir, wanted) is not None:  # nothing to do: open no endpoint, make no call
+    retry = bool(run_kwargs.get("retry_failed")) and failed_on_disk(out_dir) > 0
+    if completed_result(out_dir, wanted) is not None and not retry:  # nothing to do: open no endpoint, no call
         result = run_simulation(scenario, conditions, n_dialogues, seed, out_dir, settings, show_progress=False,
                                 **run_kwargs)  # fmt: skip
         return BudgetedRun(result, False, gate)

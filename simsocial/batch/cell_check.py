@@ -20,17 +20,23 @@ from simsocial.sim.scenario import Scenario
 
 
 def check_cells_unchanged(
-    out_dir: Path, scenario: Scenario, cells: list[Cell], pool: EndpointPool, persuader: RoleEndpoint | None
+    out_dir: Path,
+    scenario: Scenario,
+    cells: list[Cell],
+    pool: EndpointPool,
+    persuader: RoleEndpoint | None,
+    done: frozenset[str] = frozenset(),
 ) -> None:
     """Raise :class:`SweepError` naming each differing setting (old → new) if a cell in ``out_dir`` was
-    run with settings other than these; reads the cells' fingerprints, writes nothing."""
+    run with settings other than these, or if a cell not ``done`` would shrink (fewer ``--dialogues`` than
+    it was started with: a run grows, never shrinks); reads the cells' fingerprints, writes nothing."""
     role = role_settings(pool.base, persuader) if persuader is not None else None  # as pool.runtime_for does
     mismatched: list[tuple[Cell, RunMismatchError]] = []
     for cell in cells:
         fingerprint = settings_fingerprint(scenario, [cell.condition], cell.seed, pool.planned_settings(cell.endpoint),
                                            role)  # fmt: skip
         try:
-            existing_run(out_dir / cell.cell_dir, fingerprint)
+            existing_run(out_dir / cell.cell_dir, fingerprint, None if cell.cell_id in done else cell.dialogues)
         except RunMismatchError as exc:
             mismatched.append((cell, exc))
     if not mismatched:

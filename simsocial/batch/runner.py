@@ -44,13 +44,14 @@ from simsocial.batch.side_by_side import SideBySide
 from simsocial.batch.sweep import Endpoint, Sweep, SweepError, load_sweep, sweep_scenario
 from simsocial.batch.sweep_dir import SWEEP_MANIFEST, prepare_out_dir
 from simsocial.llm.budget import Budget, BudgetGate
-from simsocial.llm.errors import LLMError
+from simsocial.llm.errors import FatalLLMError, LLMError
 from simsocial.llm.factory import LLMSettings
 from simsocial.llm.roles import RoleEndpoint, check_role_key
 from simsocial.llm.stats import CallStats
 from simsocial.run_writer import atomic_write_text
+from simsocial.sim.invariant import DialoguesLostError
 from simsocial.sim.progress import RunProgress, expected_calls
-from simsocial.sim.resume import dialogues_on_disk
+from simsocial.sim.resume import dialogues_on_disk, failed_on_disk
 from simsocial.sim.runner import DialogueExecutor, RunResult, run_simulation
 from simsocial.sim.scenario import Scenario, TurnsError
 
@@ -74,6 +75,7 @@ class SweepResult:
     errors: dict[str, str] = field(default_factory=dict)
     stats: CallStats = field(default_factory=CallStats)
     budget_stopped: bool = False  # the budget stopped admitting dialogues (cells incomplete or pending)
+    dead_endpoints: dict[str, str] = field(default_factory=dict)  # endpoint -> the fatal error that ended its cells
 
     @property
     def ok(self) -> bool:
@@ -144,6 +146,7 @@ def run_sweep(
     budget: Budget | None = None,
     workers: int | None = None,
     persuader: RoleEndpoint | None = None,
+    retry_failed: bool = False,
 ) -> SweepResult:
     """Run (or resume) every cell of a sweep into ``out_dir``; see the module doc.
 
@@ -159,7 +162,10 @@ def run_sweep(
     (:mod:`simsocial.sim.executors.processes`), the ``concurrency`` budget divided among them.
     ``budget`` (calls/tokens for this invocation) stops admitting dialogues before it would be exceeded:
     cells cut short are marked ``incomplete`` (sweep.parquet and their run.json), cells not started stay
-    ``pending``, and ``result.budget_stopped`` is set; ``--resume`` continues.
+    ``pending``, and ``result.budget_stopped`` is set; ``--resume`` continues.  ``retry_failed`` plays
+    the failed dialogues of every cell again (same seeds), finished cells included.  A fatal error of one
+    endpoint ends only its cells (``failed``, ``result.dead_endpoints``); it is raised only when every
+    endpoint with cells to run is gone.
     """
     out_dir = Path(out_dir)
     # The sweep and its key variables are checked before any worker starts or any file is written.
@@ -181,7 +187,8 @@ def run_sweep(
         settings = settings.model_copy(update={"cache_path": Path(settings.cache_path).resolve()})  # for workers
     endpoint_stats = CallStats()  # what the endpoint runtimes count themselves (nothing: cells count)
     pool = EndpointPool(settings, endpoint_stats, gguf)  # opens nothing until a cell starts
-    check_cells_unchanged(out_dir, plan.scenario, cells, pool, plan.sweep.persuader_endpoint)
+    finished = frozenset(r["cell_id"] for r in previous or [] if r.get("status") == DONE)
+    check_cells_unchanged(out_dir, plan.scenario, cells, pool, plan.sweep.persuader_endpoint, finished)
     out_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out_dir / SWEEP_MANIFEST, json.dumps(plan.record, indent=2))
     index = SweepIndex(out_dir, cells, previous)
@@ -189,10 +196,12 @@ def run_sweep(
     total_stats = StatsTotal()
     result = SweepResult(out_dir, cells, {}, stats=CallStats())
     total = sum(c.dialogues for c in cells)
-    done_before = {c.cell_id: _dialogues_on_disk(out_dir / c.cell_dir, c.dialogues) for c in cells}
-    todo = [c for c in cells if index.status(c.cell_id) != DONE]
+    retry = {c.cell_id for c in cells if retry_failed and failed_on_disk(out_dir / c.cell_dir)}
+    done_before = {c.cell_id: _dialogues_on_disk(out_dir / c.cell_dir, c.dialogues)
+                   - (failed_on_disk(out_dir / c.cell_dir) if c.cell_id in retry else 0) for c in cells}  # fmt: skip
+    todo = [c for c in cells if index.status(c.cell_id) != DONE or c.cell_id in retry]
     for cell in cells:
-        if index.status(cell.cell_id) == DONE:
+        if index.status(cell.cell_id) == DONE and cell.cell_id not in retry:
             result.status[cell.cell_id] = DONE
     gate = BudgetGate(budget, spent_of(lambda: total_stats)) if budget is not None and budget.limited else None
     if run_cells is not None:
@@ -202,6 +211,8 @@ def run_sweep(
         join_cluster(run_cells, address)  # once, before any cell: a cluster we cannot join fails no cell
 
     def run_cell(cell: Cell, progress: Callable[[int], None]) -> RunResult:
+        if (fatal := dead.get(cell.endpoint.key())) is not None:
+            raise fatal  # its endpoint failed fatally (here or in an earlier cell): nothing of it runs
         admit = cell_admitter(gate, cell, plan.scenario) if gate is not None else None
         if gate is not None:
             progress = _releasing(gate, cell.cell_id, progress)
@@ -211,14 +222,19 @@ def run_sweep(
             max_active=concurrency, scenario_path=str(plan.scenario_path), run_id=cell.cell_id,
             show_progress=False, shard_size=shard_size or plan.sweep.shard_size,
             extra_manifest={"sweep": {"dir": str(out_dir), **cell.settings()}},
-            executor=run_cells, on_progress=progress, admit=admit,
+            executor=run_cells, on_progress=progress, admit=admit, retry_failed=retry_failed,
         )  # fmt: skip
 
     runtimes: dict[str, Any] = {}
+    dead: dict[str, FatalLLMError] = {}  # endpoint key -> the fatal error that ended its cells
 
     def on_start(cell: Cell) -> None:
         # Opened here, in the calling thread; the persuader on its own endpoint when the sweep names one.
-        runtimes[cell.cell_id] = pool.runtime_for(cell.endpoint, plan.sweep.persuader_endpoint)
+        if cell.endpoint.key() not in dead:
+            try:
+                runtimes[cell.cell_id] = pool.runtime_for(cell.endpoint, plan.sweep.persuader_endpoint)
+            except FatalLLMError as exc:  # its pre-flight refused it: only this endpoint's cells end
+                dead[cell.endpoint.key()] = exc
         cell_stats[cell.cell_id] = stats = CallStats()
         total_stats.parts.append(stats)
         index.update(cell.cell_id, status=RUNNING, started=index.rows[cell.cell_id]["started"] or now())
@@ -232,6 +248,13 @@ def run_sweep(
         if isinstance(exc, KeyboardInterrupt):
             index.update(cell.cell_id, status=INTERRUPTED)
             result.status[cell.cell_id] = INTERRUPTED
+        elif isinstance(exc, DialoguesLostError):  # loud, and resumable: --resume plays the missing ones
+            _short_cell(index, result, cell, str(exc))
+        elif isinstance(exc, FatalLLMError):  # the endpoint is gone: its cells end, the other endpoints' go on
+            why = _endpoint_error(cell, dead.setdefault(cell.endpoint.key(), exc))
+            index.update(cell.cell_id, status=FAILED, error=why[:2000], finished=now())
+            result.status[cell.cell_id] = FAILED
+            result.errors[cell.cell_id] = why
         elif isinstance(exc, LLMError | OSError | ValueError):
             index.update(cell.cell_id, status=FAILED, error=str(exc)[:2000], finished=now())
             result.status[cell.cell_id] = FAILED
@@ -241,8 +264,12 @@ def run_sweep(
         else:
             assert run is not None
             written = int(run.manifest["counts"]["dialogues"])
-            status = DONE if written >= cell.dialogues else INCOMPLETE  # short only when the budget stopped it
+            status = DONE if written >= cell.dialogues else INCOMPLETE
             mark_run(out_dir / cell.cell_dir, RUN_COMPLETE if status == DONE else RUN_INCOMPLETE, budget, gate)
+            if status == INCOMPLETE and not (gate is not None and gate.stopped):  # short, and no budget stopped it
+                _short_cell(index, result, cell, f"{written} of {cell.dialogues} dialogue(s) written and no budget "
+                            "stopped the cell (a bug); it is marked incomplete: --resume plays the rest")  # fmt: skip
+                return
             index.update(cell.cell_id, status=status, dialogues_done=written, error=None, finished=now())
             result.status[cell.cell_id] = status
 
@@ -260,6 +287,10 @@ def run_sweep(
                         index.update(cell.cell_id, status=INTERRUPTED)
                         result.status[cell.cell_id] = INTERRUPTED
                 raise
+        if dead and {c.endpoint.key() for c in todo} <= dead.keys():
+            raise next(iter(dead.values()))  # every endpoint is gone: the sweep stops, as a run does
+        result.dead_endpoints = {key: _endpoint_error(next(c for c in todo if c.endpoint.key() == key), exc)
+                                 for key, exc in dead.items()}  # fmt: skip
     finally:
         result.stats.merge(total_stats.total())
         result.budget_stopped = gate is not None and gate.stopped
@@ -267,6 +298,19 @@ def run_sweep(
             run_cells.close()  # worker processes this call started
         pool.close()
     return result
+
+
+def _endpoint_error(cell: Cell, exc: FatalLLMError) -> str:
+    """The fatal error, naming the endpoint whose cells it ends."""
+    return str(exc) if str(exc).startswith("endpoint ") else f"endpoint {cell.endpoint.name} failed: {exc}"
+
+
+def _short_cell(index: SweepIndex, result: SweepResult, cell: Cell, why: str) -> None:
+    """A cell that ended without all its dialogues, not by a budget: incomplete (resumable), and said."""
+    index.update(cell.cell_id, status=INCOMPLETE, dialogues_done=dialogues_on_disk(result.out_dir / cell.cell_dir),
+                 error=why[:2000], finished=now())  # fmt: skip
+    result.status[cell.cell_id] = INCOMPLETE
+    result.errors[cell.cell_id] = why
 
 
 def _releasing(gate: BudgetGate, account: str, progress: Callable[[int], None]) -> Callable[[int], None]:

@@ -43,6 +43,7 @@ from simsocial.cli.outcome import (
     failure_report,
     plain_failure,
 )
+from simsocial.cli.retry_opts import RetryFailed, retry_command, retry_hint
 from simsocial.llm.errors import FatalLLMError
 from simsocial.llm.factory import DEFAULT_CACHE_PATH, LLMSettings
 from simsocial.sim.resume import dialogues_on_disk
@@ -125,6 +126,7 @@ def batch(
     ] = None,
     persuader_model: PersuaderModelName = None,
     persuader_api_key_env: PersuaderKeyEnv = None,
+    retry_failed: RetryFailed = False,
 ) -> None:
     """Run a Monte Carlo sweep: each cell of the grid (methods × VS knobs × endpoints × seeds) writes a run.
 
@@ -141,6 +143,9 @@ def batch(
     """
     if executor not in ("local", "ray", "processes"):
         raise typer.BadParameter("use local or ray (or processes, with --workers)", param_hint="--executor")
+    if retry_failed and not resume:
+        raise typer.BadParameter("plays the failed dialogues of the sweep in --out again: add --resume",
+                                 param_hint="--retry-failed")  # fmt: skip
     if bool(base_url) != bool(model):
         raise typer.BadParameter("--base-url and --model go together", param_hint="--base-url/--model")
     try:  # one line, exit 2, before anything is written (the sweep file's own persuader is checked later)
@@ -172,7 +177,7 @@ def batch(
             sweep, out, resume=resume, executor=executor, address=address,  # type: ignore[arg-type]
             dialogues=dialogues, base_url=base_url, model=model, llm=settings, concurrency=concurrency,
             shard_size=shard_size, gguf=gguf, show_progress=not quiet, turns=turns,
-            budget=budget_of(max_calls, max_tokens), workers=workers, persuader=persuader,
+            budget=budget_of(max_calls, max_tokens), workers=workers, persuader=persuader, retry_failed=retry_failed,
         )  # fmt: skip
     except (SweepError, ValueError) as exc:  # RunMismatchError: a cell directory holds other settings
         fail(err, str(exc), EXIT_USAGE)
@@ -219,6 +224,11 @@ def batch(
                       "same command with --resume", soft_wrap=True)  # fmt: skip
         for line in failures.lines():
             err.print(f"[red]{escape(line)}[/]", soft_wrap=True)
+        if failures.failed:
+            err.print(escape(retry_hint(failures.failed, f"{out}/cells", retry_command("--resume"))), soft_wrap=True)
+        for why in result.dead_endpoints.values():  # one endpoint gone: its cells ended, the others finished
+            err.print(f"[red]{escape(why.splitlines()[0])}[/]: its cells are marked failed; the other endpoints' "
+                      "cells ran to their end", soft_wrap=True)  # fmt: skip
         causes = Counter(plain_failure(message) for message in result.errors.values())
         for cause, n in causes.most_common():  # last: why whole cells failed, naming the endpoint
             err.print(f"[red]  {n} cell(s): {escape(cause)}[/]", soft_wrap=True)

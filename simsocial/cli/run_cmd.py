@@ -44,6 +44,7 @@ from simsocial.cli.options import (
     persuader_endpoint,
 )
 from simsocial.cli.outcome import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE, fail, failure_report
+from simsocial.cli.retry_opts import RetryFailed, retry_command, retry_hint
 from simsocial.llm.errors import FatalLLMError, LLMError
 from simsocial.llm.factory import DEFAULT_CACHE_PATH
 from simsocial.llm.roles import check_role_key, role_settings
@@ -51,6 +52,7 @@ from simsocial.llm.stats import CallStats
 from simsocial.report.transcript import render_transcript
 from simsocial.sim import ScenarioError, load_scenario, parse_condition, scenario_condition
 from simsocial.sim.fingerprint import RunMismatchError, check_run_dir, settings_fingerprint
+from simsocial.sim.invariant import DialoguesLostError
 from simsocial.sim.knobs import apply_knobs
 from simsocial.sim.resume import dialogues_on_disk, discard_unstarted
 
@@ -115,6 +117,7 @@ def run(
     ] = None,
     persuader_model: PersuaderModelName = None,
     persuader_api_key_env: PersuaderKeyEnv = None,
+    retry_failed: RetryFailed = False,
 ) -> None:
     """Simulate persuasion dialogues in which every utterance and the donation are sampled from
     LLM-verbalized distributions, and write run.json + dialogues/turns/candidates.parquet.
@@ -165,7 +168,7 @@ def run(
         budgeted = run_with_budget(spec, conditions, dialogues, seed, out, settings, max_active=concurrency,
                                    scenario_path=str(scenario), show_progress=not quiet,
                                    budget=budget_of(max_calls, max_tokens),
-                                   persuader_settings=persuader_settings)  # fmt: skip
+                                   persuader_settings=persuader_settings, retry_failed=retry_failed)  # fmt: skip
         result = budgeted.result
     except KeyboardInterrupt:
         err.print(f"\n[yellow]interrupted[/]: {dialogues_on_disk(out)} of {total} dialogue(s) saved in "
@@ -178,6 +181,8 @@ def run(
                  "command again to resume.", EXIT_ERROR)  # fmt: skip
         kept = "was removed" if fresh and discard_unstarted(out) else "keeps what it held"
         fail(err, f"{exc}\nno dialogue was simulated; {out} {kept}.", EXIT_ERROR)
+    except DialoguesLostError as exc:  # the end-of-run check: loud, and the same command plays them again
+        fail(err, f"{exc} Run the same command again to resume.", EXIT_ERROR)
     except OSError as exc:
         fail(err, f"cannot write the run directory {out}: {exc.strerror or exc}", EXIT_ERROR)
     if result.manifest.get("already_complete"):
@@ -195,16 +200,18 @@ def run(
                   "candidates.parquet)")  # fmt: skip
     failures = failure_report([out])
     if failures.exit_code:
-        err.print(f"failed dialogues are kept in {escape(str(out))} with status = failed; fix the endpoint and "
-                  "run into a new --out.", soft_wrap=True)  # fmt: skip
+        command = retry_command(*([] if "--out" in sys.argv else ["--out", str(out)]))
+        err.print(escape(retry_hint(failures.failed, str(out), command)), soft_wrap=True)
         for line in failures.lines():  # last: how many failed, and why, naming the endpoint
             err.print(f"[red]{escape(line)}[/]", soft_wrap=True)
         raise typer.Exit(failures.exit_code)
     if budgeted.incomplete:
         budget = budget_of(max_calls, max_tokens)
-        assert budget is not None
         again = shlex.join(["simsocial", *sys.argv[1:]] + ([] if "--out" in sys.argv else ["--out", str(out)]))
         done = int(result.manifest["counts"]["dialogues"])
+        if budget is None or not budgeted.budget_stopped:  # short, and no budget stopped it: say so
+            fail(err, f"the run ended with {done} of {total} dialogue(s) written, and no budget stopped it (a bug: "
+                 f"please report it); {out} is marked incomplete. Play the rest with:\n  {again}", EXIT_ERROR)
         stats = CallStats.from_dict(usage)
         err.print(escape(budget_message(budget, done, total, stats, again)))
         raise typer.Exit(EXIT_BUDGET)

@@ -19,7 +19,8 @@ from typing import Any
 import pandas as pd
 import pyarrow.parquet as pq
 
-from simsocial.contract import CANDIDATES_FILE, DIALOGUES_FILE, RUN_MANIFEST, TURNS_FILE
+from simsocial.contract import CANDIDATES_FILE, DIALOGUES_FILE, RUN_MANIFEST, STATUS_FAILED, TURNS_FILE
+from simsocial.llm.stats import CallStats
 from simsocial.run_writer import PROGRESS_FILE, SHARD_DIR
 from simsocial.sim.summary import summarize_run
 
@@ -37,6 +38,14 @@ def dialogues_on_disk(out_dir: str | Path) -> int:
     if (out_dir / DIALOGUES_FILE).is_file():
         return pq.ParquetFile(out_dir / DIALOGUES_FILE).metadata.num_rows
     return 0
+
+
+def failed_on_disk(out_dir: str | Path) -> int:
+    """Dialogues in a run directory whose status is ``failed`` (shards while running, results when done)."""
+    out_dir = Path(out_dir)
+    shards = sorted((out_dir / SHARD_DIR).glob("part-*.dialogues.parquet")) if (out_dir / SHARD_DIR).is_dir() else []
+    paths = shards or ([out_dir / DIALOGUES_FILE] if (out_dir / DIALOGUES_FILE).is_file() else [])
+    return sum(pq.read_table(p, columns=["status"]).column("status").to_pylist().count(STATUS_FAILED) for p in paths)
 
 
 def completed_result(out_dir: str | Path, expected: int) -> tuple[pd.DataFrame, dict[str, Any]] | None:
@@ -91,3 +100,31 @@ def discard_unstarted(out_dir: str | Path) -> bool:
         return False
     shutil.rmtree(out_dir)
     return True
+
+
+def earlier_invocations(out_dir: str | Path) -> list[dict[str, Any]]:
+    """The invocations an earlier ``run.json`` of this run recorded (one per command that reached its end).
+
+    A run.json written before invocations were listed counts as one invocation, its ``usage``.  An
+    invocation killed before its end (``kill -9``) wrote no run.json: its usage is unknown, not listed.
+    """
+    path = Path(out_dir) / RUN_MANIFEST
+    try:
+        manifest = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return []
+    if isinstance(manifest.get("invocations"), list):
+        return list(manifest["invocations"])
+    if "usage" not in manifest:
+        return []
+    return [{"started": manifest.get("started"), "finished": manifest.get("finished"), "usage": manifest["usage"],
+             "dialogues_written": manifest.get("counts", {}).get("dialogues")}]  # fmt: skip
+
+
+def with_invocation(earlier: list[dict[str, Any]], this: dict[str, Any]) -> dict[str, Any]:
+    """The manifest's ``invocations`` (every one, this last) and ``usage`` (their total)."""
+    invocations = [*earlier, this]
+    total = CallStats()
+    for invocation in invocations:
+        total.merge(CallStats.from_dict(invocation["usage"]))
+    return {"usage": total.to_dict(), "invocations": invocations}

@@ -27,10 +27,18 @@ from simsocial.run_writer import RunWriter
 from simsocial.sim.dialogue import Condition, DialogueSpec
 from simsocial.sim.executors import DialogueExecutor, ExecutionJob, LocalExecutor
 from simsocial.sim.fingerprint import check_run_dir, settings_fingerprint
+from simsocial.sim.invariant import DialoguesLostError, check_written
 from simsocial.sim.manifest import package_versions, run_manifest
 from simsocial.sim.model import default_run_id, dialogue_specs
 from simsocial.sim.progress import RunProgress, expected_calls
-from simsocial.sim.resume import completed_result, reopen_completed, tidy_completed
+from simsocial.sim.resume import (
+    completed_result,
+    earlier_invocations,
+    failed_on_disk,
+    reopen_completed,
+    tidy_completed,
+    with_invocation,
+)
 from simsocial.sim.scenario import Scenario
 from simsocial.sim.summary import summarize_run
 
@@ -51,6 +59,7 @@ class RunPlan:
 
     all_specs: list[DialogueSpec]
     todo: list[DialogueSpec]
+    on_disk: frozenset[str] = frozenset()  # dialogue ids already written before this invocation
 
     @property
     def n_done(self) -> int:
@@ -61,7 +70,7 @@ def plan_run(conditions: Sequence[Condition], n_dialogues: int, seed: int, write
     """The run's dialogues in their fixed order, minus those ``writer`` already has on disk."""
     done = writer.completed_ids()
     all_specs = dialogue_specs(conditions, n_dialogues, seed)
-    return RunPlan(all_specs, [s for s in all_specs if s.dialogue_id not in done])
+    return RunPlan(all_specs, [s for s in all_specs if s.dialogue_id not in done], frozenset(done))
 
 
 def run_simulation(
@@ -83,6 +92,7 @@ def run_simulation(
     on_progress: Callable[[int], None] | None = None,
     admit: Callable[[DialogueSpec], bool] | None = None,
     persuader_settings: LLMSettings | None = None,
+    retry_failed: bool = False,
 ) -> RunResult:
     """Simulate ``n_dialogues`` per condition and write the run directory; resumes a partial one.
 
@@ -94,6 +104,9 @@ def run_simulation(
     ``admit`` (a budget) is asked before each dialogue starts; once it says no, the dialogues not yet
     started are left for a later resume.
     ``persuader_settings`` puts the persuader on its own endpoint (:mod:`simsocial.llm.roles`).
+    ``retry_failed`` plays the dialogues on disk whose status is ``failed`` again (same specs, so the same
+    seeds); without it a resume replays nothing already written, failed or not.  At its end the run checks
+    that every dialogue it started was written (:mod:`simsocial.sim.invariant`).
     """
     out_dir = Path(out_dir)
     settings = llm_settings or LLMSettings()
@@ -106,10 +119,13 @@ def run_simulation(
             if role is not None:
                 api_key_for(role)
     check_run_dir(out_dir, settings_fingerprint(scenario, conditions, seed, settings, persuader), n_dialogues)
-    if (completed := completed_result(out_dir, n_dialogues * len(conditions))) is not None:
+    completed = completed_result(out_dir, n_dialogues * len(conditions))
+    if completed is not None and not (retry_failed and failed_on_disk(out_dir)):
         return RunResult(out_dir, *completed)
+    earlier = earlier_invocations(out_dir)  # an extended or resumed run's usage covers every invocation
     reopen_completed(out_dir)  # a completed run asked for more dialogues is extended
     writer = RunWriter(out_dir, shard_size=shard_size)
+    retried = writer.discard(writer.failed_ids()) if retry_failed else 0  # played again below, same seeds
     plan = plan_run(conditions, n_dialogues, seed, writer)
     started = datetime.now(UTC)
     clock = time.perf_counter()
@@ -141,9 +157,17 @@ def run_simulation(
         manifest["settings"]["llm_persuader"] = persuader_llm.model_dump(mode="json")
         # Both roles' endpoints (the same one unless the persuader has its own); never a key.
         manifest["endpoints"] = {"persuadee": runtime.stack.describe(), "persuader": persuader_stack.describe()}
-        manifest |= {"usage": (stats - before).to_dict(), **(extra_manifest or {}),
-                     "finished": datetime.now(UTC).isoformat(), "wall_time_s": round(time.perf_counter() - clock, 3),
-                     "counts": tally.counts()}  # fmt: skip
+        finished = datetime.now(UTC).isoformat()
+        this = {"started": started.isoformat(), "finished": finished, "usage": (stats - before).to_dict(),
+                "dialogues_written": len(tally.dialogue_ids) - len(plan.on_disk),
+                "retried_failed": retried}  # fmt: skip
+        manifest |= {**with_invocation(earlier, this), **(extra_manifest or {}), "finished": finished,
+                     "wall_time_s": round(time.perf_counter() - clock, 3), "counts": tally.counts()}  # fmt: skip
+        check = check_written(plan.on_disk, job.admitted, tally.dialogue_ids)
+        if not check.ok:  # keep the shards: running again plays exactly the missing dialogues
+            manifest |= {"status": "incomplete", "lost": check.record()}
+            writer.write_manifest(manifest)
+            raise DialoguesLostError(out_dir, check)
         writer.write_manifest(manifest)
         tidy_completed(out_dir)
         return RunResult(out_dir, summarize_run(*tally.summary_frames()), manifest)

@@ -5,8 +5,11 @@ from __future__ import annotations
 import queue
 from collections.abc import Callable
 
+from simsocial.sim.dialogue import DialogueSpec
 from simsocial.sim.executors.job import ExecutionJob
+from simsocial.sim.executors.test_hook import planted_losses
 from simsocial.sim.model import PersuasionModel
+from simsocial.sim.recorder import DialogueRecorder
 from simsocial.sim.scheduler import HandOver, run_free
 
 
@@ -19,9 +22,20 @@ class LocalExecutor:
         self.handover = handover
 
     def __call__(self, job: ExecutionJob) -> None:
+        lose = planted_losses()  # the documented test hook; empty in real runs
+
+        def admit(spec: DialogueSpec) -> bool:
+            if job.admit is not None and not job.admit(spec):
+                return False
+            job.admitted.add(spec.dialogue_id)
+            return True
+
+        def hand_over(recorder: DialogueRecorder) -> None:
+            if recorder.dialogue_id not in lose:
+                job.emit(recorder.rows())
+
         model = PersuasionModel(
             job.scenario, job.conditions, rng=job.seed, runtime=job.runtime, max_active=job.max_active,
-            run_id=job.run_id, specs=job.specs, on_dialogue_done=lambda r: job.emit(r.rows()), collect_agents=False,
-            admit=job.admit,
+            run_id=job.run_id, specs=job.specs, on_dialogue_done=hand_over, collect_agents=False, admit=admit,
         )  # fmt: skip
         run_free(model, job.progress, self.handover)

@@ -30,6 +30,7 @@ from simsocial.llm.factory import LLMSettings
 from simsocial.llm.stats import CallStats
 from simsocial.sim.dialogue import Condition, DialogueSpec
 from simsocial.sim.executors.job import ExecutionJob
+from simsocial.sim.executors.test_hook import planted_losses
 from simsocial.sim.executors.worker import play_specs
 from simsocial.sim.scenario import Scenario
 
@@ -50,11 +51,12 @@ def run_shard(
     run_id: str,
     settings: LLMSettings,
     max_active: int,
+    lose: frozenset[str] = frozenset(),
 ) -> int:
     """In a worker: play ``specs`` (:func:`~simsocial.sim.executors.worker.play_specs`); put
     ``(token, rows, usage)`` on the outbox as dialogues finish; return how many were sent."""
     done = 0
-    for rows, usage in play_specs(scenario, conditions, specs, seed, run_id, settings, max_active):
+    for rows, usage in play_specs(scenario, conditions, specs, seed, run_id, settings, max_active, lose=lose):
         _OUTBOX.put((token, rows, usage.to_dict()))
         done += len(rows)
     return done
@@ -116,12 +118,17 @@ class ProcessExecutor:
         token = next(self._tokens)
         inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._inboxes[token] = inbox
+        lose = planted_losses()  # the documented test hook; empty in real runs
+        job.admitted.update(s.dialogue_id for s in job.specs)  # what is sent is what the run must write
         futures = [
             pool.submit(run_shard, token, job.scenario, list(job.conditions), shard, job.seed, job.run_id,
-                        settings.model_copy(update={"max_in_flight": budget}), min(budget, job.max_active))
+                        settings.model_copy(update={"max_in_flight": budget}), min(budget, job.max_active), lose)
             for shard, budget in zip(shards, budgets, strict=True) if shard
         ]  # fmt: skip
         stats = job.runtime.stack.stats
+        # Waiting ends when every sent dialogue came back, or when the workers are done and every message
+        # they say they sent has arrived; a worker that sent fewer than it was given is caught by the
+        # run's end-of-run check against the specs sent (simsocial.sim.invariant), never trusted here.
         expected = len(job.specs)
         received = 0
         try:

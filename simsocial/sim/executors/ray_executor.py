@@ -26,6 +26,7 @@ import ray
 from simsocial.sim.dialogue import DialogueSpec
 from simsocial.sim.executors.job import ExecutionJob
 from simsocial.sim.executors.processes import split_budget
+from simsocial.sim.executors.test_hook import planted_losses
 from simsocial.sim.executors.worker import play_specs
 from simsocial.sim.personas import persona_pool
 
@@ -83,9 +84,12 @@ class RayExecutor:
         chunks = self._chunks(specs)
         chunks = [sum(chunks[i :: settings.max_in_flight], []) for i in range(min(len(chunks), settings.max_in_flight))]
         budgets = split_budget(settings.max_in_flight, len(chunks))
+        lose = planted_losses()  # the documented test hook (passed on: workers have their own environment)
+        job.admitted.update(s.dialogue_id for s in specs)  # what is sent is what the run must write
         pending = [
             task.remote(scenario, list(job.conditions), chunk, job.seed, job.run_id,
-                        settings.model_copy(update={"max_in_flight": budget}), min(budget, job.max_active), pools)
+                        settings.model_copy(update={"max_in_flight": budget}), min(budget, job.max_active), pools,
+                        lose)
             for chunk, budget in zip(chunks, budgets, strict=True)
         ]  # fmt: skip
         stats = runtime.stack.stats

@@ -30,6 +30,7 @@ def play_specs(
     settings: LLMSettings,
     max_active: int,
     pools: tuple[PersonaPool | None, PersonaPool | None] | None = None,
+    lose: frozenset[str] = frozenset(),
 ) -> Iterator[tuple[list[DialogueRows], CallStats]]:
     """Play ``specs`` in this process on an LLM stack of its own (``settings``), free-running as a local run.
 
@@ -37,7 +38,8 @@ def play_specs(
     driver can add it to the run's stats as it goes).  ``max_active`` bounds the dialogues in flight here;
     ``pools`` are the scenario's persona pools when the caller already built them (None: built here, the
     same pools).  A dialogue's rows depend only on its spec, the seed and the endpoint's answers, never on
-    which worker played it.  Closing the generator early cancels the dialogues still running.
+    which worker played it.  Closing the generator early cancels the dialogues still running.  ``lose``
+    is the test hook of :mod:`simsocial.sim.executors.test_hook`: those dialogues are played, never sent.
     """
     stats, reported = CallStats(), CallStats()
     with LLMRuntime(settings, stats) as runtime:
@@ -47,5 +49,5 @@ def play_specs(
         )  # fmt: skip
         for finished in finished_batches(model):
             snapshot = stats.copy()
-            yield [d.rows() for d in finished], snapshot - reported
+            yield [d.rows() for d in finished if d.dialogue_id not in lose], snapshot - reported
             reported = snapshot
