@@ -13,7 +13,7 @@ The shared budget: the runtime's ``max_in_flight`` calls (``--concurrency``) are
 workers (a worker with ``b`` of them runs at most ``b`` calls and ``b`` dialogues at once), so the
 endpoint never sees more than the budget.  The workers stay up between cells (start-up is paid once)
 until :meth:`ProcessExecutor.close`.  A budget (``--max-calls``) is not enforced inside workers; use the
-local executor for budgeted runs.
+local executor for budgeted runs.  A worker whose driver dies (``kill -9``) exits by itself.
 """
 
 from __future__ import annotations
@@ -21,8 +21,10 @@ from __future__ import annotations
 import concurrent.futures
 import itertools
 import multiprocessing
+import os
 import queue
 import threading
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -37,9 +39,18 @@ from simsocial.sim.scenario import Scenario
 _OUTBOX: Any = None  # the worker's end of the results queue (set by the pool initializer)
 
 
-def _init_worker(outbox: Any) -> None:
+def _init_worker(outbox: Any, driver: int) -> None:
     global _OUTBOX
     _OUTBOX = outbox
+    threading.Thread(target=_exit_with_driver, args=(driver,), daemon=True, name="driver-watch").start()
+
+
+def _exit_with_driver(driver: int) -> None:
+    """End this worker when the driver that spawned it is gone (``kill -9`` gives it no chance to stop its
+    pool): an orphan would play on, calling the endpoint for a run nobody writes."""
+    while os.getppid() == driver:
+        time.sleep(0.5)
+    os._exit(1)
 
 
 def run_shard(
@@ -88,7 +99,7 @@ class ProcessExecutor:
                 context = multiprocessing.get_context("spawn")
                 self._outbox = context.Queue()
                 self._pool = concurrent.futures.ProcessPoolExecutor(
-                    self.workers, mp_context=context, initializer=_init_worker, initargs=(self._outbox,)
+                    self.workers, mp_context=context, initializer=_init_worker, initargs=(self._outbox, os.getpid())
                 )
                 threading.Thread(target=self._route, args=(self._outbox,), daemon=True, name="shard-router").start()
             return self._pool
