@@ -54,7 +54,7 @@ from simsocial.sim import ScenarioError, load_scenario, parse_condition, scenari
 from simsocial.sim.fingerprint import RunMismatchError, check_run_dir, settings_fingerprint
 from simsocial.sim.invariant import DialoguesLostError
 from simsocial.sim.knobs import apply_knobs
-from simsocial.sim.resume import dialogues_on_disk, discard_unstarted
+from simsocial.sim.resume import dialogues_on_disk, discard_unstarted, failed_on_disk
 
 SERVER_LOG = "llama-server.log"  # the embedded server's log, kept with the run it served
 # Wide enough for the summary table when output is piped (rich assumes 80 columns off a terminal).
@@ -162,8 +162,9 @@ def run(
         f"seed {seed}"
     )
     if resumed:
+        retried = f", {failed_on_disk(out)} failed to play again" if retry_failed else ""
         err.print(f"resuming {escape(str(out))}: {min(dialogues_on_disk(out), total)} of {total} dialogue(s) "
-                  "already done")  # fmt: skip
+                  f"already done{retried}")  # fmt: skip
     try:
         budgeted = run_with_budget(spec, conditions, dialogues, seed, out, settings, max_active=concurrency,
                                    scenario_path=str(scenario), show_progress=not quiet,
@@ -190,11 +191,14 @@ def run(
     console.print(summary_table(result.summary))
     if show_transcript and (panel := render_transcript(out)) is not None:
         console.print(panel)
-    usage = result.manifest["usage"]
+    usage = result.manifest["usage"]  # every invocation of the run; this one's own when it played any
+    invocations = result.manifest.get("invocations") or []
+    this = invocations[-1]["usage"] if invocations and not result.manifest.get("already_complete") else usage
+    earlier = f" ({usage['calls']} in all {len(invocations)} invocations)" if len(invocations) > 1 else ""
     console.print(
-        f"{usage['calls']} LLM calls ({usage['cache_hits']} from cache), "
-        f"{usage['completion_tokens']} completion tokens, {usage['retries']} retries, "
-        f"wall time {result.manifest.get('wall_time_s', 0):.1f}s"
+        f"{this['calls']} LLM calls ({this['cache_hits']} from cache), "
+        f"{this['completion_tokens']} completion tokens, {this['retries']} retries, "
+        f"wall time {result.manifest.get('wall_time_s', 0):.1f}s{earlier}"
     )
     console.print(f"results: [bold]{escape(str(out))}[/] (run.json, dialogues.parquet, turns.parquet, "
                   "candidates.parquet)")  # fmt: skip
