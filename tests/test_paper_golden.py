@@ -130,17 +130,20 @@ def test_golden_files_name_the_paper_code_they_come_from() -> None:
         assert record["k"] == 4 and record["word_limit"] == 160
 
 
-def test_the_preset_refuses_what_its_prompts_would_ignore(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("role", "name", "value"), [("persuadee", "max_chars", 600), ("persuader", "annotate", True),
+                                                      ("persuadee", "instructions", "Be nice.")])  # fmt: skip
+def test_the_preset_refuses_what_its_prompts_would_ignore(tmp_path: Path, role: str, name: str, value) -> None:
     import yaml
 
     from simsocial.sim.scenario import ScenarioError
 
     data = yaml.safe_load(PRESET.read_text())
-    data["persuadee"]["max_chars"] = 600
+    data[role][name] = value
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml.safe_dump(data))
-    with pytest.raises(ScenarioError, match=r"persuadee\.max_chars: not allowed under protocol: paper"):
+    with pytest.raises(ScenarioError, match=rf"{role}\.{name}: not allowed under protocol: paper"):
         simsocial.load_scenario(bad)
     scenario = simsocial.load_scenario(PRESET)
+    assert not scenario.persuader.annotate and not scenario.persuadee.annotate  # text only, and run.json says so
     with pytest.raises(ValueError, match="persuader is always direct"):
         simsocial.parse_condition("vs_standard", scenario)

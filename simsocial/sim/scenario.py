@@ -144,7 +144,7 @@ class Personas(_Strict):
 
 # Role settings the paper's prompts fix (simsocial.vs.paper_prompts): set under protocol paper, they would be
 # ignored, so they are refused instead.
-PAPER_FIXED_ROLE_FIELDS = ("instructions", "vs_instructions", "wording", "max_chars", "annotate", "labels")
+PAPER_FIXED_ROLE_FIELDS = ("instructions", "vs_instructions", "wording", "max_chars", "labels")  # + annotate
 
 
 class Scenario(_Strict):
@@ -164,6 +164,22 @@ class Scenario(_Strict):
     donation: Donation
     turns: Turns = Turns()
     personas: Personas = Personas()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _paper_roles_are_text_only(cls, data: object) -> object:
+        # The paper's prompts ask for text only: record that (run.json shows annotate: false), refuse a setting.
+        if not isinstance(data, dict) or data.get("protocol") != "paper":
+            return data
+        data = dict(data)
+        for role_name in ("persuader", "persuadee"):
+            role = data.get(role_name)
+            if isinstance(role, dict):
+                if "annotate" in role:
+                    raise ValueError(f"{role_name}.annotate: not allowed under protocol: paper (the paper's "
+                                     "prompts fix it; see simsocial/vs/paper_prompts.py)")  # fmt: skip
+                data[role_name] = {**role, "annotate": False}
+        return data
 
     @model_validator(mode="after")
     def _fits_protocol(self) -> Scenario:
