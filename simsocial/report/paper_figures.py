@@ -79,15 +79,21 @@ def without_incomplete(dialogues: pd.DataFrame, column: str) -> pd.DataFrame:
     return out
 
 
-def run_protocol(manifest: dict) -> str:
+def _scenario_config(manifest: dict | None) -> dict:
+    scenario = (manifest or {}).get("scenario")
+    config = scenario.get("config") if isinstance(scenario, dict) else None
+    return config if isinstance(config, dict) else {}
+
+
+def run_protocol(manifest: dict | None) -> str:
     """The protocol a run was made under, from its ``run.json`` (runs before the field: ``simsocial``)."""
-    return str(((manifest or {}).get("scenario") or {}).get("config", {}).get("protocol", "simsocial"))
+    return str(_scenario_config(manifest).get("protocol", "simsocial"))
 
 
-def amounts_from_text(manifest: dict) -> bool:
+def amounts_from_text(manifest: dict | None) -> bool:
     """Did the run's persuadee state amounts only in its text (protocol paper, or ``annotate: false``)?"""
-    config = ((manifest or {}).get("scenario") or {}).get("config", {})
-    return run_protocol(manifest) == "paper" or (config.get("persuadee") or {}).get("annotate") is False
+    persuadee = _scenario_config(manifest).get("persuadee")
+    return run_protocol(manifest) == "paper" or (isinstance(persuadee, dict) and persuadee.get("annotate") is False)
 
 
 def with_paper_stated_amount(dialogues: pd.DataFrame, turns: pd.DataFrame, paper_protocol: bool) -> pd.DataFrame:
