@@ -49,9 +49,7 @@ DEFAULT_MAX_PARSE_ATTEMPTS = 3
 TRUNCATION_BUDGET_FACTOR = 2
 TRUNCATED = "truncated_answer"
 PAPER_MAX_TOKENS = 500  # the paper's max_tokens (cli.py:189), when the method sets none
-
-
-PLAIN_TRUNCATED = "truncated_kept"
+PLAIN_TRUNCATED = "truncated_kept"  # a plain-text answer cut off at max_tokens, kept as the paper keeps it
 
 
 def is_truncated(response: ChatResponse) -> bool:

@@ -147,3 +147,27 @@ def test_the_preset_refuses_what_its_prompts_would_ignore(tmp_path: Path, role: 
     assert not scenario.persuader.annotate and not scenario.persuadee.annotate  # text only, and run.json says so
     with pytest.raises(ValueError, match="persuader is always direct"):
         simsocial.parse_condition("vs_standard", scenario)
+
+
+class _CutOff(ScriptedChatModel):
+    """Plain answers come back cut off at max_tokens (finish_reason "length"), as a rambling model's do."""
+
+    async def chat(self, request: ChatRequest):
+        from dataclasses import replace
+
+        response = await super().chat(request)
+        return replace(response, finish_reason="length") if request.response_schema is None else response
+
+
+def test_a_plain_answer_cut_off_at_max_tokens_is_kept_and_counted() -> None:
+    # The paper keeps whatever max_tokens leaves (base.py:177-179); simsocial keeps it too, and says so.
+    scenario = simsocial.load_scenario(PRESET, max_turns=2)
+    llm = _CutOff(lambda r: "Hello there, would you like to" if r.response_schema is None else schema_answers()(r))
+    model = simsocial.PersuasionModel(scenario, n_dialogues=1, methods=["persuadee=direct"], rng=1, llm=llm)
+    model.run_model()
+    turns = model.turns_frame()
+    said = turns[turns["kind"] == "utterance"]
+    assert model.dialogues_frame()["status"].tolist() == ["ok"]
+    assert said["text"].tolist() == ["Hello there, would you like to"] * 2  # persuader, then the Direct persuadee
+    assert all("truncated_kept" in list(r) for r in said["repairs"])
+    assert len(llm.requests) == 3  # no re-ask: persuader, persuadee, decision
