@@ -11,6 +11,11 @@ If that is cut off too, the attempt fails with reason ``truncated_answer`` — a
 like any other and recorded as ``parse_retry:truncated_answer`` — and its text is never used.  (The VS
 paper's code makes any unparseable answer the utterance with p = 1, verbalized_sampling 0.1.3
 tasks/dialogue/base.py:219-223; simsocial deliberately does not.)
+
+A plain-text call (:attr:`CallSpec.plain_text`: the paper's Direct prompts under ``protocol: paper``) asks
+for no JSON and sends no schema: the whole answer, stripped, is the one candidate, as in the paper
+(base.py:177-179, 226-227).  A plain answer cut off at ``max_tokens`` is kept as the paper keeps it, and the
+repair ``truncated_kept`` counts it; an empty answer is a failed parse, re-asked.
 """
 
 from __future__ import annotations
@@ -43,6 +48,8 @@ CandidateCheck = Callable[[Candidate], bool]
 DEFAULT_MAX_PARSE_ATTEMPTS = 3
 TRUNCATION_BUDGET_FACTOR = 2
 TRUNCATED = "truncated_answer"
+PAPER_MAX_TOKENS = 500  # the paper's max_tokens (cli.py:189), when the method sets none
+PLAIN_TRUNCATED = "truncated_kept"  # a plain-text answer cut off at max_tokens, kept as the paper keeps it
 
 
 def is_truncated(response: ChatResponse) -> bool:
@@ -71,6 +78,8 @@ class Elicitation:
 
 def default_max_tokens(call: CallSpec, query: Query) -> int:
     """A budget that fits the answer the schema asks for (≈4 characters a token, plus JSON overhead)."""
+    if query.layout == "paper":
+        return PAPER_MAX_TOKENS
     per_item = query.text_max_length // 4 + 24 + 8 * len(query.fields)
     n = call.n_candidates or 10
     return 64 + per_item * n + (150 if "reasoning" in call.schema.get("properties", {}) else 0)
@@ -99,7 +108,8 @@ async def elicit(
         seed = int(rng.integers(2**31 - 1))  # the server's sampling seed: replayable, distinct per call
         try:
             answers = await _run_calls(llm, config, query, calls.calls, seed, f"{call_key}/a{attempt}", result)
-            distribution = combine_answers(config, answers)
+            # A plain reply is the whole distribution (p = 1): nothing to combine, no k to check.
+            distribution = answers[0] if calls.calls[0].plain_text else combine_answers(config, answers)
             if usable is not None:
                 distribution = _keep_usable(distribution, usable)
         except VSParseError as exc:
@@ -121,7 +131,8 @@ async def _run_calls(
     call_key: str,
     result: Elicitation,
 ) -> list[VerbalizedDistribution]:
-    messages: list[dict[str, str]] = [{"role": "system", "content": query.system}]
+    # The paper's layout sends one user message and no system message (base.py:177, 208, 226).
+    messages: list[dict[str, str]] = [] if query.layout == "paper" else [{"role": "system", "content": query.system}]
     answers = []
     for index, call in enumerate(calls):
         user = first_user_message(query, call) if index == 0 else call.instruction
@@ -129,7 +140,7 @@ async def _run_calls(
         budget = config.max_tokens or default_max_tokens(call, query)
         request = ChatRequest(
             messages=tuple(messages),
-            response_schema=call.schema,
+            response_schema=None if call.plain_text else call.schema,
             temperature=config.temperature,
             top_p=config.top_p,
             max_tokens=budget,
@@ -137,6 +148,10 @@ async def _run_calls(
             call_key=f"{call_key}/c{index}",
         )
         response = await _ask(llm, request, result)
+        if call.plain_text:
+            answers.append(_plain_answer(response))
+            messages.append({"role": "assistant", "content": response.text})
+            continue
         reasked = is_truncated(response)
         if reasked:
             longer = replace(request, max_tokens=budget * TRUNCATION_BUDGET_FACTOR, call_key=f"{request.call_key}/long")
@@ -149,6 +164,15 @@ async def _run_calls(
         answers.append(answer)
         messages.append({"role": "assistant", "content": response.text})
     return answers
+
+
+def _plain_answer(response: ChatResponse) -> VerbalizedDistribution:
+    """A plain-text answer as the one candidate (p = 1); cut off at max_tokens, it is kept and counted."""
+    text = (response.text or "").strip()
+    if not text:
+        raise VSParseError("empty answer", response.text or "")
+    repairs = (PLAIN_TRUNCATED,) if response.finish_reason == "length" else ()
+    return VerbalizedDistribution((Candidate(text, 1.0),), repairs, response.text)
 
 
 async def _ask(llm: ChatModel, request: ChatRequest, result: Elicitation) -> ChatResponse:

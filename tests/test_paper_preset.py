@@ -26,8 +26,17 @@ MAIN_KEY = "sk-main-secret-0001"
 PERSUADER_KEY = "sk-persuader-secret-0002"
 
 
-def _system(request) -> str:
-    return next(m["content"] for m in request.body["messages"] if m["role"] == "system")
+PERSUADER_LINE = "Your goal is to convince your chat partner to donate"  # persuasion.py:120
+
+
+def _is_persuader(request) -> bool:
+    """The paper's persuader prompt: one user message, no system message (tasks/dialogue/base.py:177)."""
+    messages = request.body["messages"]
+    return any(PERSUADER_LINE in m["content"] for m in messages)
+
+
+def _one_user_message(request) -> bool:
+    return [m["role"] for m in request.body["messages"]] == ["user"]
 
 
 def _schema_text(request) -> str:
@@ -63,14 +72,16 @@ def test_persuader_on_its_own_endpoint_asks_for_no_probabilities(servers, tmp_pa
     persuader_calls = _dialogue_calls(persuader)
     assert len(persuader_calls) == n_dialogues * exchanges
     for request in persuader_calls:
-        assert "You are the Persuader" in _system(request)
+        assert _is_persuader(request) and _one_user_message(request)
         assert request.body["model"] == "persuader-model"
         assert request.headers["authorization"] == f"Bearer {PERSUADER_KEY}"
         assert "probability" not in _schema_text(request)
-        assert "probability" not in json.dumps(request.body["messages"]).lower()
+        # The instructions (the history may quote the scripted server's JSON answers) ask for no probability.
+        instructions = request.body["messages"][0]["content"].split("Previous conversation:")[0]
+        assert "probability" not in instructions.lower()
         assert request.body["temperature"] == 0.7 and request.body["top_p"] == 0.9
     main_calls = _dialogue_calls(main)
-    assert main_calls and all("You are the Persuader" not in _system(r) for r in main_calls)
+    assert main_calls and not any(_is_persuader(r) for r in main_calls)
     assert all(r.headers["authorization"] == f"Bearer {MAIN_KEY}" for r in main_calls)
     assert all(r.body["model"] == "persuadee-model" and r.body["top_p"] == 0.9 for r in main_calls)
     # VS persuadee calls ask for probabilities (the method under test), at the persuadee's endpoint.
@@ -129,8 +140,5 @@ def test_table21_sweep_puts_every_persuader_call_on_the_persuader_endpoint(serve
     assert methods == {"direct", "sequence", "vs_standard", "vs_cot", "vs_multi"}
     n_cells, exchanges = 6, 5  # 10 utterances
     assert len(_dialogue_calls(persuader)) == n_cells * exchanges
-    assert all(
-        "You are the Persuader" in _system(r) and "probability" not in _schema_text(r)
-        for r in _dialogue_calls(persuader)
-    )
-    assert all("You are the Persuader" not in _system(r) for r in _dialogue_calls(main))
+    assert all(_is_persuader(r) and "probability" not in _schema_text(r) for r in _dialogue_calls(persuader))
+    assert not any(_is_persuader(r) for r in _dialogue_calls(main))

@@ -119,8 +119,9 @@ COMPARE_HELP = (
     "Writes comparison.csv, comparison.json, report.html (self-contained) and PNG figures to --out.\n\n"
     "--table vs-paper prints the VS paper's Table 21 layout instead (KS and L1 per persuadee method, Table 22's "
     "linguistic columns, the say–do gap), every figure under the paper's own metric code, the paper's published "
-    "averages beside them, and writes vs_paper.json. --donation in-dialogue compares the paper's donation "
-    "construct (last amount stated in the chat) instead of simsocial's private final decision."
+    "averages beside them, and writes vs_paper.json. It compares the paper's donation construct (the last amount "
+    "stated in the chat, --donation in-dialogue) unless --donation final asks for simsocial's private decision, "
+    "and warns when a run was not made under the paper's protocol (scenario protocol: paper)."
 )
 
 
@@ -181,12 +182,14 @@ def compare(
         typer.Option("--table", help="default: simsocial's comparison; vs-paper: the VS paper's Table 21/22 layout."),
     ] = CompareTable.default,
     donation: Annotated[
-        DonationConstruct,
+        DonationConstruct | None,
         typer.Option(
             help="Which donation is compared: final (final_donation, the private decision) or in-dialogue "
-            "(in_dialogue_donation, the VS paper's last amount stated in the chat)."
+            "(in_dialogue_donation, the VS paper's last amount stated in the chat). Default: in-dialogue with "
+            "--table vs-paper (the paper's construct), final otherwise.",
+            show_default=False,
         ),
-    ] = DonationConstruct.final,
+    ] = None,
 ) -> None:
     from simsocial.cli.compare_checks import annotate_display, check_compare_inputs, sample_size_warnings, track_output
     from simsocial.metrics import language
@@ -210,6 +213,8 @@ def compare(
         runs = read_runs(run_dirs)
     except FileNotFoundError as exc:
         raise typer.BadParameter(str(exc), param_hint="RUN_DIR") from exc
+    if donation is None:  # the paper's table reads the paper's construct unless told otherwise
+        donation = DonationConstruct.in_dialogue if table_kind is CompareTable.vs_paper else DonationConstruct.final
     comparison = compare_runs(
         runs, cleaning=cleaning.value, n_resamples=resamples, seed=seed, embedder=embedder, donation=donation.value
     )
@@ -228,8 +233,11 @@ def compare(
     report = html_report.write_report(comparison, figures, out / "report.html")
 
     if table_kind is CompareTable.vs_paper:
-        from simsocial.report.vs_paper_table import render
+        from simsocial.report.vs_paper_table import not_paper_protocol_warning, render
 
+        warning = not_paper_protocol_warning(runs)
+        if warning:
+            typer.secho(f"warning: {warning}", err=True, fg="yellow")
         (out / "vs_paper.json").write_text(render(comparison, "json"))
         typer.echo(render(comparison, "markdown" if format is CompareFormat.table else format.value))
     elif format is CompareFormat.json:

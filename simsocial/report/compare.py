@@ -1,9 +1,11 @@
 """Compare simulated runs with the human reference: one row per run × method.
 
 Every figure is computed on the dialogues that the cleaning policy keeps (the same policy as for the human
-data, :mod:`simsocial.data.cleaning`): a failed dialogue (null donation) or an out-of-range donation removes
-the dialogue from all figures, and the drop counts are reported.  Simulated figures carry a seeded
-percentile-bootstrap 95% interval over dialogues (the human side is held fixed).  Columns of
+data, :mod:`simsocial.data.cleaning`): a dialogue that failed or was cut short (status other than ``ok``),
+under either donation construct, or an out-of-range donation removes the dialogue from all figures, and the
+drop counts are reported (``n_dropped_cleaning``; :func:`simsocial.report.paper_figures.without_incomplete`).
+Simulated figures carry a seeded percentile-bootstrap 95% interval over dialogues (the human side is held
+fixed).  Columns of
 :attr:`Comparison.table` (``*_low``/``*_high`` are interval bounds, ``human_*`` the reference):
 
 - ``run``, ``method``, ``n_dialogues`` (in the run), ``n_failed`` (status ``failed``), ``n_donations``

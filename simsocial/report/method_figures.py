@@ -90,6 +90,10 @@ def compare_method(
     dialogues = run.dialogues[run.dialogues["method"] == method].reset_index(drop=True)
     if column == "in_dialogue_donation":
         dialogues = paper_figures.with_in_dialogue_donation(dialogues, run.turns, DONATION_MAX)
+    dialogues = paper_figures.without_incomplete(dialogues, column)
+    # The say–do gap's stated amount, where the persuadee stated amounts only in its text: the paper's regex.
+    from_text = paper_figures.amounts_from_text(run.manifest)
+    dialogues = paper_figures.with_paper_stated_amount(dialogues, run.turns, from_text)
     intervals: dict[str, BootstrapCI] = {}
 
     # Every figure uses the dialogues the cleaning policy keeps — as on the human side — so failed

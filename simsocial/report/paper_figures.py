@@ -20,9 +20,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from simsocial.contract import STATUS_OK
 from simsocial.metrics import language, paper, say_do
 from simsocial.metrics.bootstrap import BootstrapCI, bootstrap_ci
-from simsocial.metrics.paper_donation import in_dialogue_donation
+from simsocial.metrics.paper_donation import in_dialogue_donation, last_stated_paper
 
 DONATION_COLUMNS = {"final": "final_donation", "in-dialogue": "in_dialogue_donation"}
 _ROLE_ORDER = {"persuader": 0, "persuadee": 1}
@@ -59,6 +60,55 @@ def with_in_dialogue_donation(dialogues: pd.DataFrame, turns: pd.DataFrame, maxi
     )
     out["in_dialogue_donation"] = out["in_dialogue_donation"].astype(float)
     return out
+
+
+def without_incomplete(dialogues: pd.DataFrame, column: str) -> pd.DataFrame:
+    """``dialogues`` with ``column`` emptied where the dialogue failed or was cut short (status not ok).
+
+    One policy for both donation constructs: such a dialogue has neither its whole transcript nor a private
+    decision, so it leaves every figure (its partial transcript would push ``in_dialogue_donation`` toward
+    $0).  The cleaning policy's ``drop_missing`` then removes it and counts it.
+    """
+    if "status" not in dialogues:
+        return dialogues
+    incomplete = dialogues["status"].fillna(STATUS_OK) != STATUS_OK
+    if not incomplete.any():
+        return dialogues
+    out = dialogues.copy()
+    out[column] = out[column].astype(float).where(~incomplete)
+    return out
+
+
+def _scenario_config(manifest: dict | None) -> dict:
+    scenario = (manifest or {}).get("scenario")
+    config = scenario.get("config") if isinstance(scenario, dict) else None
+    return config if isinstance(config, dict) else {}
+
+
+def run_protocol(manifest: dict | None) -> str:
+    """The protocol a run was made under, from its ``run.json`` (runs before the field: ``simsocial``)."""
+    return str(_scenario_config(manifest).get("protocol", "simsocial"))
+
+
+def amounts_from_text(manifest: dict | None) -> bool:
+    """Did the run's persuadee state amounts only in its text (protocol paper, or ``annotate: false``)?"""
+    persuadee = _scenario_config(manifest).get("persuadee")
+    return run_protocol(manifest) == "paper" or (isinstance(persuadee, dict) and persuadee.get("annotate") is False)
+
+
+def with_paper_stated_amount(dialogues: pd.DataFrame, turns: pd.DataFrame, paper_protocol: bool) -> pd.DataFrame:
+    """``dialogues`` whose ``last_stated_amount`` is the paper's regex amount where the run did not annotate one.
+
+    Runs under ``protocol: paper`` record the regex amount as they go; a run made under the preset before that
+    (persuadee ``annotate: false``, every ``last_stated_amount`` null) gets it here from ``turns.parquet``, with
+    the same function and the paper's uncapped cents, so its say–do gap fills too.
+    """
+    if not paper_protocol or dialogues["last_stated_amount"].notna().any():
+        return dialogues
+    utter = ordered_utterances(turns)
+    said = utter[utter["role"] == "persuadee"].groupby(utter["dialogue_id"].astype(str))["text"].apply(list)
+    stated = dialogues["dialogue_id"].astype(str).map(lambda i: last_stated_paper(said.get(i, []), cents_capped=False))
+    return dialogues.assign(last_stated_amount=stated.astype(float))
 
 
 def texts_by_dialogue(utterances: pd.DataFrame, ids: Sequence[str]) -> list[list[str]]:

@@ -20,18 +20,24 @@ from typing import Any
 import pandas as pd
 
 from simsocial.report.compare import Comparison
+from simsocial.report.paper_figures import run_protocol
+from simsocial.report.rundir import RunData
 
 CITATION = (
     "Zhang et al. 2025, Verbalized Sampling, arXiv 2510.01171: Table 21 (KS / L1, averages over 7 models), "
     "Table 22 (human linguistic figures)"
 )
-# Persuadee method label (MethodConfig.label()) → (Table 21 row name, KS, L1).
+# Persuadee method label (MethodConfig.label()) → (Table 21 row name, KS, L1).  The row is the published one
+# each cell is read against; which of them follow the released code is in docs/reproducing-the-paper.md.
+_VS_PROBABILITY = ("VS (published: k=5, probability-weighted)", 0.246, 0.628)
 PAPER_TABLE21: dict[str, tuple[str, float, float]] = {
     "direct": ("Direct", 0.390, 0.649),
     "sequence": ("Sequence", 0.287, 0.638),
     "sequence[k=model]": ("Sequence", 0.287, 0.638),  # the paper's Sequence lets the model decide how many
+    # simsocial's model-decided-k variant stands beside this row; the row's own prompt was never released.
     "vs_standard[k=model,uniform]": ("VS (model-decided k, uniform pick)", 0.198, 0.625),
-    "vs_standard": ("VS (k=5, probability-weighted)", 0.246, 0.628),
+    "vs_standard[k=4]": _VS_PROBABILITY,  # the preset: the released CLI's default k = 4 (cli.py:183)
+    "vs_standard": _VS_PROBABILITY,  # k = 5, as the row is named
 }
 PAPER_FINE_TUNED = ("fine-tuned Llama-3.1-8B", 0.119, 0.608)
 PAPER_TABLE22_HUMAN = {"distinct_1": 0.419, "distinct_2": 0.809, "distinct_3": 0.892,
@@ -129,6 +135,22 @@ def vs_paper_rows(comparison: Comparison) -> pd.DataFrame:
     return pd.DataFrame(rows).reindex(columns=COLUMNS)
 
 
+INCOMPLETE_POLICY = (
+    "Dialogues that failed or were cut short (status not ok) are left out of both donation constructs and of "
+    "every figure; n counts the dialogues kept."
+)
+
+
+def not_paper_protocol_warning(runs: list[RunData]) -> str | None:
+    """One line when some runs were not made under the paper's protocol (their prompts are not the paper's)."""
+    other = [r.label for r in runs if run_protocol(r.manifest) != "paper"]
+    if not other:
+        return None
+    return (f"{len(other)} of {len(runs)} run(s) were not made under the paper's protocol (scenario protocol: paper), "
+            f"e.g. {other[0]}: their prompts are not the paper's, so the published figures are not a like-for-like "
+            "reference")  # fmt: skip
+
+
 def _fmt(value: Any, spec: str = ".3f") -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)) or pd.isna(value):
         return "–"
@@ -177,8 +199,14 @@ def display_rows(rows: pd.DataFrame) -> pd.DataFrame:
 def render(comparison: Comparison, fmt: str) -> str:
     """The table as ``markdown``, ``json`` or ``csv`` text (the citation is part of every format)."""
     rows = vs_paper_rows(comparison)
+    construct = comparison.settings.get("donation", "final")
+    meaning = (
+        "in-dialogue: the last amount the persuadee states in the chat, $0 if none (the paper's)"
+        if construct == "in-dialogue"
+        else "final: simsocial's private decision after the chat (not the paper's)"
+    )
     note = (
-        f"Paper figures: {CITATION}. Donation construct: {comparison.settings.get('donation', 'final')}. "
+        f"Paper figures: {CITATION}. Donation construct: {meaning}. {INCOMPLETE_POLICY} "
         "Simulated and human figures here use the paper's metric code (simsocial.metrics.paper)."
     )
     if fmt == "json":

@@ -17,6 +17,7 @@ import mesa
 from simsocial.contract import STATUS_DEGRADED, STATUS_FAILED
 from simsocial.elicit import CandidateCheck, elicit
 from simsocial.llm.errors import LLMError
+from simsocial.sim import paper_queries
 from simsocial.sim.dialogue import Dialogue
 from simsocial.sim.queries import (
     AMOUNT_FIELD,
@@ -108,9 +109,12 @@ class Persuadee(DialogueAgent):
             persuadee_query(scenario, self.dialogue), self.dialogue.spec.condition.persuadee,
             "utterance", STANCE_FIELD,
         )  # fmt: skip
-        if chosen is not None:
-            self.dialogue.add_reply(scenario.persuadee.name, chosen.text, chosen.get(STANCE_FIELD),
-                                    chosen.get(AMOUNT_FIELD))  # fmt: skip
+        if chosen is None:
+            return
+        amount = chosen.get(AMOUNT_FIELD)
+        if scenario.paper_protocol:  # the paper's stated amount: read from the text (persuasion.py:274-302)
+            amount = paper_queries.stated_amount(chosen.text)
+        self.dialogue.add_reply(scenario.persuadee.name, chosen.text, chosen.get(STANCE_FIELD), amount)
 
     async def decide_donation(self) -> None:
         """The private decision: an amount sampled from the verbalized distribution over the grid."""

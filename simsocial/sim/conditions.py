@@ -32,9 +32,24 @@ def with_method(base: MethodConfig, method: Method | str, **knobs: Any) -> Metho
     return MethodConfig.model_validate(data)
 
 
+def check_protocol(scenario: Scenario, condition: Condition) -> Condition:
+    """``condition`` if the scenario's protocol can run it; ValueError naming the role otherwise.
+
+    Under ``protocol: paper`` the persuader is always Direct ("Persuader turn - always use direct
+    generation", verbalized_sampling 0.1.3 tasks/dialogue/base.py:173-177): the paper has no other
+    persuader prompt, so another method would silently run the Direct one.
+    """
+    if scenario.paper_protocol and condition.persuader.method != Method.DIRECT:
+        raise ValueError(f"condition {condition.label!r}: under protocol: paper the persuader is always direct "
+                         f"(got persuader={condition.persuader.method.value}); use persuadee=METHOD")  # fmt: skip
+    return condition
+
+
 def scenario_condition(scenario: Scenario) -> Condition:
     """The condition the scenario file itself describes."""
-    return _condition(scenario.persuader.method, scenario.persuadee.method, scenario.donation_method)
+    return check_protocol(
+        scenario, _condition(scenario.persuader.method, scenario.persuadee.method, scenario.donation_method)
+    )
 
 
 def parse_condition(spec: str, scenario: Scenario, **knobs: Any) -> Condition:
@@ -62,7 +77,7 @@ def parse_condition(spec: str, scenario: Scenario, **knobs: Any) -> Condition:
     if knobs and any(v is not None for v in knobs.values()):
         configs = {role: with_method(cfg, cfg.method, **knobs) if cfg else None for role, cfg in configs.items()}
     donation = configs["donation"] or configs["persuadee"]
-    return _condition(configs["persuader"], configs["persuadee"], donation)
+    return check_protocol(scenario, _condition(configs["persuader"], configs["persuadee"], donation))
 
 
 def make_condition(persuader: MethodConfig, persuadee: MethodConfig, donation: MethodConfig) -> Condition:

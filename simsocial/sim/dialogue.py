@@ -69,6 +69,7 @@ class Dialogue:
     finished: bool = False
     error: str | None = None
     donation_maximum: float = 2.0  # the scenario's donation.maximum: caps in_dialogue_donation
+    paper_protocol: bool = False  # protocol: paper — amounts are read from the text, cents uncapped (as the paper)
 
     @property
     def dialogue_id(self) -> str:

@@ -37,7 +37,7 @@ from simsocial.llm.errors import LLMError
 from simsocial.llm.factory import LLMSettings
 from simsocial.llm.runtime import InlineRuntime, LLMRuntime, Runtime
 from simsocial.sim.agents import Persuadee, Persuader
-from simsocial.sim.conditions import parse_condition, scenario_condition
+from simsocial.sim.conditions import check_protocol, parse_condition, scenario_condition
 from simsocial.sim.dialogue import Condition, Dialogue, DialogueSpec
 from simsocial.sim.frames import rows_frame
 from simsocial.sim.personas import NO_PERSONA, PersonaPool, persona_pool
@@ -101,7 +101,7 @@ class PersuasionModel(mesa.Model):
         self.scenario = scenario
         if conditions is None:
             conditions = [parse_condition(m, scenario) for m in methods] if methods else [scenario_condition(scenario)]
-        self.conditions = list(conditions)
+        self.conditions = [check_protocol(scenario, c) for c in conditions]
         self.run_id = run_id or default_run_id(scenario, self.seed)
         self.max_active = max_active
         self.max_parse_attempts = max_parse_attempts
@@ -266,6 +266,7 @@ class PersuasionModel(mesa.Model):
             persuader_persona=persuader_persona,
             rng=np.random.default_rng([spec.seed, spec.replicate, condition_stream]),
             donation_maximum=self.scenario.donation.maximum,
+            paper_protocol=self.scenario.paper_protocol,
         )
 
 

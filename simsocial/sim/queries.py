@@ -3,11 +3,16 @@
 Persuader: the next message, labelled with a strategy.  Persuadee: the next reply, with a stance
 (refuse / undecided / agree) and the amount it states, if any.  Donation: the private decision after the
 conversation, one amount from the scenario's grid with a short reason.
+
+Under ``protocol: paper`` the persuader's and persuadee's questions are the VS paper's prompts word for word
+(:mod:`simsocial.sim.paper_queries`); the private decision, which the paper does not have, keeps its own
+question after the paper's persuadee frame.
 """
 
 from __future__ import annotations
 
 from simsocial.contract import STANCES
+from simsocial.sim import paper_queries
 from simsocial.sim.dialogue import Dialogue
 from simsocial.sim.scenario import Scenario
 from simsocial.vs import AmountField, LabelField, Query
@@ -39,6 +44,8 @@ def _framing(scenario: Scenario) -> str:
 
 
 def persuader_query(scenario: Scenario, dialogue: Dialogue) -> Query:
+    if scenario.paper_protocol:
+        return paper_queries.persuader_query(dialogue)
     role = scenario.persuader
     persona = f"\nAbout you: {dialogue.persuader_persona.text}" if dialogue.persuader_persona.text else ""
     system = f"{_framing(scenario)}\n\nYou are the {role.name}. {role.instructions.strip()}{persona}"
@@ -62,6 +69,8 @@ def _persuadee_system(scenario: Scenario, dialogue: Dialogue) -> str:
 
 
 def persuadee_query(scenario: Scenario, dialogue: Dialogue) -> Query:
+    if scenario.paper_protocol:
+        return paper_queries.persuadee_query(dialogue)
     role = scenario.persuadee
     none = "null" if scenario.donation.continuous else '"none"'
     context = f"Conversation so far:\n{transcript_text(scenario, dialogue)}\n\nWrite your ({role.name}'s) next reply."
@@ -85,5 +94,7 @@ def persuadee_query(scenario: Scenario, dialogue: Dialogue) -> Query:
 def donation_query(scenario: Scenario, dialogue: Dialogue) -> Query:
     context = f"Conversation:\n{transcript_text(scenario, dialogue)}\n\n{scenario.donation.question.strip()}"
     fields = (_amount_field(scenario, nullable=False),)
-    return Query(_persuadee_system(scenario, dialogue), context, fields,
+    paper = scenario.paper_protocol
+    system = paper_queries.persuadee_frame(dialogue) if paper else _persuadee_system(scenario, dialogue)
+    return Query(system, context, fields,
                  text_description="decision", text_hint="a one-sentence reason", text_max_length=160)  # fmt: skip

@@ -106,7 +106,8 @@ class DialogueRecorder:
             "final_donation": dialogue.final_donation,
             # The VS paper's construct: the last amount stated in the chat, $0 when none (metrics.paper_donation).
             "in_dialogue_donation": in_dialogue_donation(
-                (u.text for u in dialogue.transcript if u.role == "persuadee"), dialogue.donation_maximum
+                (u.text for u in dialogue.transcript if u.role == "persuadee"), dialogue.donation_maximum,
+                cents_capped=not dialogue.paper_protocol,
             ),
             "last_stated_amount": dialogue.last_stated_amount,
             "stances": [s if s is not None else "undecided" for s in dialogue.stances],

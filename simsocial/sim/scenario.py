@@ -42,7 +42,7 @@ class RoleSpec(_Strict):
     """One role: its display name, instructions and how it elicits each utterance."""
 
     name: str = Field(min_length=1)
-    instructions: str = Field(min_length=1)
+    instructions: str = Field(default="", description="required under protocol simsocial; not allowed under paper")
     method: MethodConfig = MethodConfig()
     labels: tuple[str, ...] = Field(default=(), description="labels each candidate carries (persuader)")
     max_chars: int = Field(default=240, ge=20, le=2000, description="longest utterance, in characters")
@@ -51,14 +51,24 @@ class RoleSpec(_Strict):
         description="appended to the instructions when the role's method verbalizes probabilities (the VS "
         "paper adds one sentence for VS persuadees)",
     )
-    wording: Literal["simsocial", "paper"] = Field(
-        default="simsocial", description="instruction wording: simsocial's, or the VS paper's dialogue sentences"
+    wording: Literal["simsocial", "paper_sentences"] = Field(
+        default="simsocial",
+        description="instruction wording: simsocial's, or the VS paper's method sentences inside simsocial's "
+        "prompt layout (paper_sentences; called 'paper' before, still read). For the paper's prompts word for "
+        "word use the scenario's protocol: paper",
     )
     annotate: bool = Field(
         default=True,
         description="ask for the label/stance/stated-amount fields with each utterance; false: text only, "
         "as the VS paper's prompts (stances and stated amounts are then not recorded)",
     )
+
+    @field_validator("wording", mode="before")
+    @classmethod
+    def _old_wording_name(cls, value: object) -> object:
+        # "paper" was this value's name, but the prompts it gives are not the paper's (its sentences in
+        # simsocial's layout); the paper's own prompts are ``protocol: paper``.
+        return "paper_sentences" if value == "paper" else value
 
 
 class Donation(_Strict):
@@ -132,11 +142,22 @@ class Personas(_Strict):
         return self
 
 
+# Role settings the paper's prompts fix (simsocial.vs.paper_prompts): set under protocol paper, they would be
+# ignored, so they are refused instead.
+PAPER_FIXED_ROLE_FIELDS = ("instructions", "vs_instructions", "wording", "max_chars", "labels")  # + annotate
+
+
 class Scenario(_Strict):
     """A complete persuasion setting."""
 
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_\-]+$")
     description: str = ""
+    protocol: Literal["simsocial", "paper"] = Field(
+        default="simsocial",
+        description="simsocial: prompts built from this file's task and role instructions. paper: the VS "
+        "paper's dialogue prompts word for word (verbalized-sampling 0.1.3; simsocial.vs.paper_prompts); the "
+        "task block is then shown to no model, and the role fields those prompts fix may not be set",
+    )
     task: Task
     persuader: RoleSpec
     persuadee: RoleSpec
@@ -144,12 +165,43 @@ class Scenario(_Strict):
     turns: Turns = Turns()
     personas: Personas = Personas()
 
-    @field_validator("persuader")
+    @model_validator(mode="before")
     @classmethod
-    def _persuader_has_labels(cls, value: RoleSpec) -> RoleSpec:
-        if not value.labels:
-            raise ValueError("labels: the persuader needs at least one strategy label")
-        return value
+    def _paper_roles_are_text_only(cls, data: object) -> object:
+        # The paper's prompts ask for text only: record that (run.json shows annotate: false), refuse a setting.
+        if not isinstance(data, dict) or data.get("protocol") != "paper":
+            return data
+        data = dict(data)
+        for role_name in ("persuader", "persuadee"):
+            role = data.get(role_name)
+            if isinstance(role, dict):
+                if "annotate" in role:
+                    raise ValueError(f"{role_name}.annotate: not allowed under protocol: paper (the paper's "
+                                     "prompts fix it; see simsocial/vs/paper_prompts.py)")  # fmt: skip
+                data[role_name] = {**role, "annotate": False}
+        return data
+
+    @model_validator(mode="after")
+    def _fits_protocol(self) -> Scenario:
+        roles = {"persuader": self.persuader, "persuadee": self.persuadee}
+        if self.protocol == "paper":
+            for role_name, role in roles.items():
+                fixed = [f for f in PAPER_FIXED_ROLE_FIELDS if f in role.model_fields_set]
+                if fixed:
+                    raise ValueError(f"{role_name}.{fixed[0]}: not allowed under protocol: paper (the paper's "
+                                     "prompts fix it; see simsocial/vs/paper_prompts.py)")  # fmt: skip
+            return self
+        if not self.persuader.labels:
+            raise ValueError("persuader.labels: the persuader needs at least one strategy label")
+        for role_name, role in roles.items():
+            if not role.instructions.strip():
+                raise ValueError(f"{role_name}.instructions: required (unless protocol: paper)")
+        return self
+
+    @property
+    def paper_protocol(self) -> bool:
+        """Are the prompts the VS paper's, word for word (``protocol: paper``)?"""
+        return self.protocol == "paper"
 
     @property
     def donation_method(self) -> MethodConfig:

@@ -1,10 +1,11 @@
 """Prompt builders for each method (simsocial's own wording), plus the JSON schema of each answer.
 
-The wording is simsocial's, not the VS paper's dialogue prompt: the paper's persuadee prompt
-("Generate {k} plausible responses that you would naturally give ..."; verbalized_sampling 0.1.3,
-tasks/dialogue/persuasion.py:169-202) is reproduced by the paper preset's role instructions, see
-docs/reproducing-the-paper.md.  Example answers shown in an instruction carry placeholders, never a
-value the model could copy (see :mod:`simsocial.vs.fields`).
+The wording is simsocial's, not the VS paper's dialogue prompt.  ``wording="paper_sentences"`` puts the
+paper's method sentences (verbalized_sampling 0.1.3, tasks/dialogue/persuasion.py:169-206) into simsocial's
+layout; that is *not* the paper's prompt.  The paper's prompts word for word are ``layout="paper"``: the
+caller builds the whole prompt with :mod:`simsocial.vs.paper_prompts` and :func:`plan` adds nothing but the
+paper's answer format (see docs/reproducing-the-paper.md).  Example answers shown in an instruction carry
+placeholders, never a value the model could copy (see :mod:`simsocial.vs.fields`).
 
 A :class:`Query` is what is being asked (the role's system text, the context, the extra fields each
 candidate carries).  :func:`plan` turns a query and a :class:`MethodConfig` into the calls to make: each
@@ -18,8 +19,9 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
 
+from simsocial.vs import paper_prompts
 from simsocial.vs.fields import CandidateField
 from simsocial.vs.methods import Method, MethodConfig
 
@@ -38,7 +40,11 @@ class Query:
     text_max_length: int = 400
     text_plural: str | None = None  # plural of text_description when not regular ("replies" is derived)
     text_hint: str = ""  # what the 'text' field holds, when not the utterance itself ("a one-sentence reason")
-    wording: str = "simsocial"  # "paper": the VS paper's dialogue sentences (see _paper_lead)
+    wording: str = "simsocial"  # "paper_sentences": the VS paper's method sentences in this layout (_paper_lead)
+    # "chat": a system message, then the context and the method's instruction as one user message.
+    # "paper": the VS paper's layout — ``context`` is the paper's whole prompt, sent as the only (user)
+    # message with no instruction added, and the answer format is the paper's (simsocial.vs.paper_prompts).
+    layout: Literal["chat", "paper"] = "chat"
 
     @property
     def plural(self) -> str:
@@ -60,6 +66,7 @@ class CallSpec:
     expects_list: bool
     expects_probabilities: bool
     n_candidates: int | None  # candidates this call should return (None: model decides)
+    plain_text: bool = False  # no JSON: the whole answer is the one candidate (the paper's Direct answers)
 
 
 @dataclass(frozen=True)
@@ -82,6 +89,8 @@ def plan(config: MethodConfig, query: Query) -> Plan:
 def _calls(config: MethodConfig, query: Query) -> tuple[CallSpec, ...]:
     method = config.method
     k = config.k
+    if query.layout == "paper":
+        return (_paper_call(config),)
     if method == Method.DIRECT:
         calls = [_single_call(query, first=True)]
     elif method == Method.MULTI_TURN:
@@ -99,8 +108,23 @@ def _calls(config: MethodConfig, query: Query) -> tuple[CallSpec, ...]:
 
 
 def first_user_message(query: Query, call: CallSpec) -> str:
-    """The opening user message: the context, then the instruction of the first call."""
+    """The opening user message: the context, then the instruction of the first call.
+
+    Under the paper's layout the context is the paper's whole prompt, sent exactly as built.
+    """
+    if query.layout == "paper":
+        return query.context if not call.instruction else f"{query.context}\n\n{call.instruction}"
     return f"{query.context.strip()}\n\n{call.instruction}"
+
+
+def _paper_call(config: MethodConfig) -> CallSpec:
+    """The one call the paper makes: its prompt carries the instruction; JSON only where the paper asks for it."""
+    schema = paper_prompts.answer_schema(config.method)
+    if schema is None:  # Direct, and VS-Multi as 0.1.3 runs it (persuasion.py:203-206): a plain reply
+        return CallSpec("", {}, expects_list=False, expects_probabilities=False, n_candidates=1, plain_text=True)
+    probabilities = config.method.verbalizes_probabilities
+    n = config.k if probabilities else None  # Sequence: "all plausible responses", the model decides
+    return CallSpec("", schema, expects_list=True, expects_probabilities=probabilities, n_candidates=n)
 
 
 # --- builders ------------------------------------------------------------------------------------
@@ -111,7 +135,7 @@ def _single_call(query: Query, first: bool) -> CallSpec:
         if first
         else f"Generate another {query.text_description}, different from your previous ones."
     )
-    if query.wording == "paper" and first:
+    if query.wording == "paper_sentences" and first:
         lead = "Only output your reply to your chat partner—do not explain your reasoning."  # persuasion.py:204-206
     example = _example_item(query, probability=None)
     parts = [lead, *_hint(query)]
@@ -136,11 +160,11 @@ def _list_call(
             else f"Generate {how_many} more {query.plural}, different from the ones you gave."
         )
     parts = [lead, *_hint(query)]
-    if query.wording == "paper" and first:
+    if query.wording == "paper_sentences" and first:
         parts = [_paper_lead(k, probabilities, reasoning), *_hint(query)]
     if k is None:
         parts.append(f"Choose how many yourself (at most {MODEL_DECIDED_MAX_K}).")
-    if probabilities and query.wording == "paper":
+    if probabilities and query.wording == "paper_sentences":
         # persuasion.py:176: the paper's definition of the verbalized probability.
         parts.append(
             "Give each a 'probability': the empirical probability representing how likely each response "
