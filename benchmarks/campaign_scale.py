@@ -91,8 +91,10 @@ def main() -> None:
     for nodes, row in rows.items():
         print(f"{nodes:>6} {str(row['dialogues_per_round']):>22} {row['seconds']:>7.2f} {ideal:>8.2f} "
               f"{row['seconds'] / ideal:>10.2f} {row['peak_mib']:>9.1f}")  # fmt: skip
-    print(f"wall / ideal at {args.sizes[1]} nodes, {args.concurrency} in flight, {args.latency * 1000:.0f} ms: "
-          f"{large['seconds'] / ideal:.2f} (target <= 1.25)")
+    print(
+        f"wall / ideal at {args.sizes[1]} nodes, {args.concurrency} in flight, {args.latency * 1000:.0f} ms: "
+        f"{large['seconds'] / ideal:.2f} (target <= 1.25)"
+    )
     print(f"peak memory {args.sizes[1]} vs {args.sizes[0]} nodes: {large['peak_mib'] / small['peak_mib']:.2f}x "
           f"(growth during the run: {small['peak_mib'] - small['before_mib']:.1f} MiB vs "
           f"{large['peak_mib'] - large['before_mib']:.1f} MiB)")  # fmt: skip

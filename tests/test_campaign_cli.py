@@ -37,8 +37,15 @@ def finished(server: FaultServer, tmp_path_factory: pytest.TempPathFactory) -> t
 def test_campaign_writes_the_network_rounds_and_dialogue_tables(finished) -> None:
     out, done = finished
     assert done.code == 0, done.output
-    assert {p.name for p in out.iterdir()} >= {"run.json", "fingerprint.json", "network.parquet", "rounds.parquet",
-                                               "dialogues.parquet", "turns.parquet", "candidates.parquet"}
+    assert {p.name for p in out.iterdir()} >= {
+        "run.json",
+        "fingerprint.json",
+        "network.parquet",
+        "rounds.parquet",
+        "dialogues.parquet",
+        "turns.parquet",
+        "candidates.parquet",
+    }
     assert not (out / "shards").exists()
     network = pd.read_parquet(out / "network.parquet")
     assert len(network) == 2 * 2 * 100  # methods × seeds × people
@@ -68,8 +75,10 @@ def test_campaign_writes_the_network_rounds_and_dialogue_tables(finished) -> Non
 
 def test_the_same_command_again_replays_without_a_call(finished, server: FaultServer) -> None:
     out, _ = finished
-    before = {name: pd.read_parquet(out / name) for name in ("network.parquet", "rounds.parquet",
-                                                              "dialogues.parquet", "turns.parquet")}
+    before = {
+        name: pd.read_parquet(out / name)
+        for name in ("network.parquet", "rounds.parquet", "dialogues.parquet", "turns.parquet")
+    }
     again = simsocial(*campaign_args(server, out), cwd=REPO)
     assert again.code == 0, again.output
     assert "0 LLM calls" in again.stdout
@@ -82,8 +91,14 @@ def test_compare_draws_the_curves_and_the_network(finished, tmp_path: Path) -> N
     done = simsocial("compare", out, "--out", tmp_path / "cmp", "--resamples", "200", cwd=REPO)
     assert done.code == 0, done.output
     written = {p.name for p in (tmp_path / "cmp").iterdir()}
-    assert {"adoption_curves.png", "network-direct.png", "network-vs_standard.png", "campaign_summary.csv",
-            "adoption_curves.csv", "campaign_comparison.json"} <= written
+    assert {
+        "adoption_curves.png",
+        "network-direct.png",
+        "network-vs_standard.png",
+        "campaign_summary.csv",
+        "adoption_curves.csv",
+        "campaign_comparison.json",
+    } <= written
     curves = pd.read_csv(tmp_path / "cmp" / "adoption_curves.csv")
     assert set(curves["round"]) == {0, 1, 2} and (curves["n_seeds"] == 2).all()
     assert (curves["low"] <= curves["share"]).all() and (curves["share"] <= curves["high"]).all()

@@ -43,6 +43,7 @@ from simsocial.sim.personas import NO_PERSONA, Persona, persona_pool
 
 _PERSONA_STREAM = 0x9E750  # a node's persona draw, apart from every other draw
 
+
 class CampaignMismatchError(ValueError):
     """Rounds on disk that this campaign would not have planned: the directory holds another campaign."""
 

@@ -47,15 +47,25 @@ err = Console(stderr=True, soft_wrap=True)
 def campaign(
     scenario: Annotated[Path, typer.Argument(help="Campaign scenario YAML, e.g. scenarios/campaign_small_world.yaml.")],
     rounds: Annotated[
-        int | None, typer.Option("--rounds", "-r", min=1, show_default=False,
-                                 help="Rounds to run \\[default: the scenario's campaign.rounds]"),
+        int | None,
+        typer.Option(
+            "--rounds",
+            "-r",
+            min=1,
+            show_default=False,
+            help="Rounds to run \\[default: the scenario's campaign.rounds]",
+        ),
     ] = None,  # fmt: skip
     turns: Turns = None,
     method: Annotated[
         list[str] | None,
-        typer.Option("--method", "-m", show_default=False,
-                     help="Method for every role or per role, as in run; repeat to run one campaign per method on "
-                     "the same network, seeds and people. \\[default: the scenario's methods]"),
+        typer.Option(
+            "--method",
+            "-m",
+            show_default=False,
+            help="Method for every role or per role, as in run; repeat to run one campaign per method on "
+            "the same network, seeds and people. \\[default: the scenario's methods]",
+        ),
     ] = None,  # fmt: skip
     k: K = None,
     tail_threshold: TailThreshold = None,
@@ -63,9 +73,12 @@ def campaign(
     temperature: Temperature = None,
     seed: Annotated[
         list[int] | None,
-        typer.Option("--seed", show_default=False,
-                     help="Campaign seed (network, first advocates, people, draws); repeat for several campaigns "
-                     "per method (compare's intervals are over seeds). \\[default: 0]"),
+        typer.Option(
+            "--seed",
+            show_default=False,
+            help="Campaign seed (network, first advocates, people, draws); repeat for several campaigns "
+            "per method (compare's intervals are over seeds). \\[default: 0]",
+        ),
     ] = None,  # fmt: skip
     out: Annotated[
         Path | None, typer.Option(help="Run directory \\[default: outputs/<scenario>-<time>]", show_default=False)

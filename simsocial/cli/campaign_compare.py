@@ -33,7 +33,8 @@ def compare_campaigns(run_dirs: list[Path], out: Path, *, format: str, n_resampl
         typer.echo(summary.to_markdown(index=False) if _has_tabulate() else summary.to_string(index=False))
     else:
         Console(width=None if Console().is_terminal else 160).print(
-            summary_table(summary=summary, title="Campaigns: reach, depth, dollars (95% CI over seeds)"))
+            summary_table(summary=summary, title="Campaigns: reach, depth, dollars (95% CI over seeds)")
+        )
     typer.echo(f"wrote {out / 'campaign_summary.csv'}, {out / 'adoption_curves.csv'}, "
                f"{out / 'campaign_comparison.json'} and {len(figures)} figures", err=True)  # fmt: skip
 
