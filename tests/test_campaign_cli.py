@@ -109,6 +109,22 @@ def test_compare_draws_the_curves_and_the_network(finished, tmp_path: Path) -> N
     assert "reach" in done.stdout and "cascade depth" in done.stdout
 
 
+def test_compare_puts_the_dyadic_conversion_of_a_run_beside_the_campaign(finished, server, tmp_path: Path) -> None:
+    out, _ = finished
+    dyadic = tmp_path / "dyadic"
+    made = simsocial("run", REPO / "scenarios" / "persuasion_for_good.yaml", "-n", "6", "--turns", "1", "--method",
+                     "direct", "--method", "vs_standard", "--base-url", server.base_url, "--model", "fake", "--out",
+                     dyadic, "--no-cache", "-q", "--no-transcript", cwd=REPO)  # fmt: skip
+    assert made.code == 0, made.output
+    done = simsocial("compare", out, dyadic, "--out", tmp_path / "cmp", "--resamples", "200", cwd=REPO)
+    assert done.code == 0, done.output
+    summary = pd.read_csv(tmp_path / "cmp" / "campaign_summary.csv").set_index("method")
+    dialogues = pd.read_parquet(dyadic / "dialogues.parquet")
+    expected = (dialogues["final_donation"] >= 0.5).groupby(dialogues["method"]).mean()  # the scenario's adopt_at
+    assert summary["dyadic_conversion"].to_dict() == pytest.approx(expected.to_dict())
+    assert "dyadic converts" in done.stdout
+
+
 def test_scale_free_scenario_starts_from_the_hubs(server: FaultServer, tmp_path: Path) -> None:
     out = tmp_path / "sf"
     done = simsocial(*campaign_args(server, out, scenario=SCALE_FREE), cwd=REPO)
