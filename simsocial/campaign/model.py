@@ -98,6 +98,7 @@ class CampaignModel(mesa.Model):
         self.run_id = run_id or f"{self.scenario.name}-s{self.seed}"
         self.on_round_done = on_round_done
         self.executor = executor
+        self.progress: Callable[[int], None] | None = None  # told how many of a round's dialogues finished
         self._owns_runtime = runtime is None
         self.runtime: Runtime = runtime or _open_runtime(llm)
 
@@ -127,7 +128,7 @@ class CampaignModel(mesa.Model):
             return
         planned = self.plan_round()
         rows = play_round(planned, self.scenario, self.runtime, seed=self.seed, run_id=self.run_id,
-                          max_active=self.max_active, executor=self.executor)  # fmt: skip
+                          max_active=self.max_active, executor=self.executor, progress=self.progress)  # fmt: skip
         missing = [p.spec.dialogue_id for p in planned if p.spec.dialogue_id not in rows]
         if missing:  # every planned dialogue is played and emitted; a gap is a bug, never a silent loss
             raise RuntimeError(f"round {self.round + 1}: {len(missing)} dialogue(s) came back without rows")

@@ -27,6 +27,7 @@ from simsocial.sim.executors import DialogueExecutor
 from simsocial.sim.fingerprint import check_run_dir, settings_fingerprint
 from simsocial.sim.knobs import condition_record
 from simsocial.sim.manifest import package_versions
+from simsocial.sim.progress import RunProgress, expected_calls
 
 RoundReport = Callable[[int, CampaignModel], None]
 
@@ -64,6 +65,7 @@ def run_campaign(
     scenario_path: str | None = None,
     executor: DialogueExecutor | None = None,
     on_round: RoundReport | None = None,
+    show_progress: bool = False,
 ) -> CampaignResult:
     """Run (or resume, or extend by rounds) a campaign for every seed; write the run directory."""
     out_dir = Path(out_dir)
@@ -85,7 +87,7 @@ def run_campaign(
             model.on_round_done = lambda r, rows, seed=seed: writer.write_round(seed, r, rows)
             replayed += _replay(model, stored.get(seed, {}))
             while model.running:
-                model.step()
+                _step(model, runtime, show_progress)
                 if on_round is not None:
                     on_round(seed, model)
             networks.append(model.network_frame())
@@ -111,6 +113,21 @@ def run_campaign(
     }  # fmt: skip
     writer.finish(pd.concat(networks, ignore_index=True), rounds_frame, manifest)
     return CampaignResult(out_dir, rounds_frame, manifest, replayed)
+
+
+def _step(model: CampaignModel, runtime: Runtime, show: bool) -> None:
+    """One round, with a live line of its dialogues (calls/s, tokens, ETA) when ``show``."""
+    total = len(model.plan_round())
+    calls, turns = expected_calls(model.conditions, model.scenario.turns.max_exchanges)
+    label = f"seed {model.seed} round {model.round + 1}"
+    bar = RunProgress(total, 0, runtime.stack.stats, enabled=show, description=label, calls_per_dialogue=calls,
+                      turns_per_dialogue=turns, max_active=model.max_active)  # fmt: skip
+    with bar:
+        model.progress = bar.advance
+        try:
+            model.step()
+        finally:
+            model.progress = None
 
 
 def _replay(model: CampaignModel, stored: dict[int, dict[str, dict[str, Any]]]) -> int:

@@ -157,7 +157,7 @@ def _run(spec, conditions, seeds, n_rounds, out, settings, concurrency, scenario
 
     try:
         result = run_campaign(spec, conditions, seeds, n_rounds, out, settings, max_active=concurrency,
-                              scenario_path=str(scenario), on_round=report)  # fmt: skip
+                              scenario_path=str(scenario), on_round=report, show_progress=not quiet)  # fmt: skip
     except mismatch as exc:
         fail(err, str(exc), EXIT_USAGE)
     except KeyboardInterrupt:
