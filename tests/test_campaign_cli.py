@@ -125,6 +125,18 @@ def test_compare_puts_the_dyadic_conversion_of_a_run_beside_the_campaign(finishe
     assert "dyadic converts" in done.stdout
 
 
+def test_dry_run_bounds_the_dialogues_and_writes_nothing(finished, server, tmp_path: Path) -> None:
+    out, _ = finished
+    dry = simsocial(*campaign_args(server, tmp_path / "dry", "--dry-run"), cwd=REPO)
+    assert dry.code == 0, dry.output
+    assert not (tmp_path / "dry").exists()
+    played = pd.read_parquet(out / "dialogues.parquet").groupby("method").size()
+    for method in ("direct", "vs_standard"):
+        line = next(x for x in dry.stdout.splitlines() if f" {method} " in x)
+        bound, calls = (int(cell.strip().replace(",", "")) for cell in line.split("│")[2:4])
+        assert played[method] <= bound and calls == 3 * bound  # 1 turn: persuader, persuadee, donation
+
+
 def test_scale_free_scenario_starts_from_the_hubs(server: FaultServer, tmp_path: Path) -> None:
     out = tmp_path / "sf"
     done = simsocial(*campaign_args(server, out, scenario=SCALE_FREE), cwd=REPO)

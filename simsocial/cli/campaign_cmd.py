@@ -91,6 +91,9 @@ def campaign(
     no_cache: NoCache = False,
     structured_output: Structured = StructuredOutput.auto,
     quiet: Quiet = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", metavar="", help="Print an upper bound on dialogues and calls; call nothing.")
+    ] = False,
 ) -> None:
     """Run a word-of-mouth persuasion campaign on a social network: each round every advocate talks with
     friends who have not adopted (VS-sampled dialogues, all of a round concurrently); those who give at
@@ -118,6 +121,9 @@ def campaign(
     except (ScenarioError, ValueError, FileNotFoundError) as exc:
         fail(err, str(exc))
     n_rounds = rounds or spec.campaign.rounds
+    if dry_run:
+        console.print(_bound_table(spec, conditions, seeds, n_rounds))
+        return
     out = out or Path("outputs") / f"{spec.name}-{datetime.now():%Y%m%d-%H%M%S}"
     settings = llm_settings(base_url, model, gguf, concurrency, cache, no_cache, structured_output,
                             server_log=out.absolute() / SERVER_LOG)  # fmt: skip
@@ -172,6 +178,27 @@ def _run(spec, conditions, seeds, n_rounds, out, settings, concurrency, scenario
     if result.replayed_rounds:  # said even with --quiet: the run did not start from scratch
         err.print(f"resumed {escape(str(out))}: {result.replayed_rounds} round(s) were already on disk")
     return result
+
+
+def _bound_table(spec, conditions, seeds, n_rounds):  # type: ignore[no-untyped-def]
+    from rich.table import Table
+
+    from simsocial.campaign.estimate import dialogue_bound
+    from simsocial.campaign.network import build_graph, choose_seeds
+    from simsocial.sim.progress import expected_calls
+
+    table = Table(title=f"at most, over {len(seeds)} seed(s) and {n_rounds} round(s) (nothing was called)")
+    for header in ("method", "dialogues", "LLM calls"):
+        table.add_column(header, justify="left" if header == "method" else "right")
+    dialogues = 0
+    for s in seeds:
+        graph = build_graph(spec.campaign.network, s)
+        seed_nodes = choose_seeds(graph, spec.campaign.seeds, s)
+        dialogues += dialogue_bound(graph, seed_nodes, spec.campaign.contacts_per_round, n_rounds)
+    for condition in conditions:
+        calls, _ = expected_calls([condition], spec.scenario.turns.max_exchanges)
+        table.add_row(escape(condition.label), f"{dialogues:,}", f"{round(dialogues * calls):,}")
+    return table
 
 
 def register(app: typer.Typer) -> None:
