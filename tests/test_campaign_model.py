@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import mesa
 import pandas as pd
-from campaign_script import adoption_model, tiny_campaign
+from campaign_script import SMALL_WORLD, adoption_model, tiny_campaign
 
 import simsocial
 from simsocial.llm.types import ChatRequest
@@ -87,3 +87,20 @@ def test_mesa_batch_run_sweeps_campaign_parameters() -> None:
     assert len(last) == 4
     # Everyone adopts: one contact a round at most doubles the advocates; three can do more.
     assert (last.loc[1] <= 8).all() and (last.loc[3] > last.loc[1]).all()
+
+
+def test_an_edge_list_file_is_the_network_with_its_labels(tmp_path) -> None:
+    (tmp_path / "friends.txt").write_text("carol dave\nalice bob\nbob carol\nalice carol\n")
+    scenario = tmp_path / "campaign.yaml"
+    text = SMALL_WORLD.read_text()
+    text = text.replace(
+        "network: {generator: watts_strogatz, n: 100, k: 4, p: 0.1}",
+        "network: {generator: edge_list, path: friends.txt}",
+    )  # relative to the scenario file
+    scenario.write_text(text.replace("seeds: {count: 4, choose: random, donation: 1.00}", "seeds: {nodes: [0]}"))
+    model = simsocial.CampaignModel(scenario, rng=1, methods=["direct"], llm=adoption_model(1.0))
+    assert [model.graph.nodes[n]["label"] for n in sorted(model.graph)] == ["alice", "bob", "carol", "dave"]
+    model.run_model()
+    network = model.network_frame().set_index("label")
+    assert network["adopted_round"].to_dict() == {"alice": 0, "bob": 1, "carol": 1, "dave": 2}
+    assert network.loc["dave", "parent"] == network.loc["carol", "node"]

@@ -8,6 +8,7 @@ played and written round by round (:class:`~simsocial.campaign.writer.CampaignWr
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -48,6 +49,8 @@ def campaign_fingerprint(
     fingerprint["seed"] = list(seeds)
     section = campaign.campaign.model_dump(mode="json")
     section.pop("rounds", None)  # a campaign may grow by rounds, as a run grows by dialogues
+    if campaign.campaign.network.path is not None:  # an edge list counts by its content, not where it lies
+        section["network"]["path"] = "sha256:" + hashlib.sha256(campaign.campaign.network.path.read_bytes()).hexdigest()
     fingerprint |= {f"campaign {key}": value for key, value in _flat(section).items()}
     return fingerprint
 
