@@ -171,3 +171,17 @@ def test_seed_nodes_outside_the_network_are_refused(server, tmp_path: Path) -> N
     done = simsocial(*campaign_args(server, tmp_path / "out", scenario=bad), cwd=REPO)
     assert done.code == 2 and "campaign.seeds.nodes" in done.stderr and "[500]" in done.stderr
     assert snapshot(tmp_path / "out") == before
+
+
+def test_an_unusable_endpoint_fails_fast_and_leaves_nothing(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on: bound by us, then closed
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    out = tmp_path / "out"
+    done = simsocial("campaign", SMALL_WORLD, "--turns", "1", "--base-url", f"http://127.0.0.1:{port}/v1", "--model",
+                     "fake", "--out", out, "--no-cache", "-q", cwd=REPO)  # fmt: skip
+    assert done.code == 1, done.output
+    assert "pre-flight" in done.stderr and "no round was played" in done.stderr
+    assert not out.exists()

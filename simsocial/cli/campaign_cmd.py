@@ -127,12 +127,15 @@ def campaign(
     out = out or Path("outputs") / f"{spec.name}-{datetime.now():%Y%m%d-%H%M%S}"
     settings = llm_settings(base_url, model, gguf, concurrency, cache, no_cache, structured_output,
                             server_log=out.absolute() / SERVER_LOG)  # fmt: skip
+    fresh = not out.exists() or not any(out.iterdir())
     ensure_writable_dir(out)
     labels = escape(", ".join(c.label for c in conditions))
     net = spec.campaign.network
     err.print(f"[bold]{escape(spec.name)}[/]: {net.generator} network, {n_rounds} round(s) × \\[{labels}], "
               f"{spec.scenario.turns.max_turns} turns, seed(s) {', '.join(map(str, seeds))}")  # fmt: skip
-    result = _run(spec, conditions, seeds, n_rounds, out, settings, concurrency, scenario, quiet, RunMismatchError)
+    result = _run(
+        spec, conditions, seeds, n_rounds, out, settings, concurrency, scenario, quiet, RunMismatchError, fresh
+    )
     from simsocial.campaign.report import summary_table
 
     console.print(summary_table(out))
@@ -150,7 +153,7 @@ def campaign(
     console.print(f"adoption curves and the network: simsocial compare {escape(str(out))}")
 
 
-def _run(spec, conditions, seeds, n_rounds, out, settings, concurrency, scenario, quiet, mismatch):  # type: ignore[no-untyped-def]
+def _run(spec, conditions, seeds, n_rounds, out, settings, concurrency, scenario, quiet, mismatch, fresh):  # type: ignore[no-untyped-def]
     from simsocial.campaign.model import CampaignMismatchError
     from simsocial.campaign.runner import run_campaign
 
@@ -171,6 +174,8 @@ def _run(spec, conditions, seeds, n_rounds, out, settings, concurrency, scenario
                   "again to resume.")  # fmt: skip
         raise typer.Exit(EXIT_INTERRUPTED) from None
     except (FatalLLMError, LLMError) as exc:
+        if fresh and _discard_unstarted(out):
+            fail(err, f"{exc}\nno round was played; {out} was removed.", EXIT_ERROR)
         fail(err, f"{exc}\nfinished rounds are saved in {out}; fix the cause and run the same command again.",
              EXIT_ERROR)  # fmt: skip
     except CampaignMismatchError as exc:  # a directory whose rounds this campaign would not have played
@@ -178,6 +183,19 @@ def _run(spec, conditions, seeds, n_rounds, out, settings, concurrency, scenario
     if result.replayed_rounds:  # said even with --quiet: the run did not start from scratch
         err.print(f"resumed {escape(str(out))}: {result.replayed_rounds} round(s) were already on disk")
     return result
+
+
+def _discard_unstarted(out: Path) -> bool:
+    """Remove a campaign directory that holds no round yet (only its fingerprint); True if removed."""
+    import shutil
+
+    shards = out / "shards"
+    if {p.name for p in out.iterdir()} - {"fingerprint.json", "shards", "progress.json"}:
+        return False
+    if shards.is_dir() and any(shards.iterdir()):
+        return False
+    shutil.rmtree(out)
+    return True
 
 
 def _bound_table(spec, conditions, seeds, n_rounds):  # type: ignore[no-untyped-def]
