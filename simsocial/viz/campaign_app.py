@@ -41,6 +41,7 @@ def adoption_curves(model: CampaignVizModel) -> None:
     for column in (c for c in frame.columns if c.startswith("share ")):
         axes.plot(frame["round"], frame[column], marker="o", label=column.removeprefix("share "))
     axes.set(xlabel="round", ylabel="share adopted", ylim=(0, 1.02), title="adoption by round")
+    axes.xaxis.get_major_locator().set_params(integer=True)
     axes.legend(fontsize=8)
     figure.tight_layout()
     solara.FigureMatplotlib(figure)
@@ -49,7 +50,7 @@ def adoption_curves(model: CampaignVizModel) -> None:
 def last_round(model: CampaignVizModel) -> None:
     """Round, who is shown, and the last round's dialogues, new adopters and dollars per method."""
     n = model.graph.number_of_nodes()
-    lines = [f"**round {model.round}** · {n} people · nodes coloured by **{model.shown_method}**"]
+    lines = [f"**round {model.round}** · {n} people · nodes coloured by **{model.shown_method}**", ""]
     for row in [r for r in model.round_rows if r["round"] == model.round]:
         lines.append(f"- {row['method']}: {row['dialogues']} dialogue(s), {row['new_adopters']} new adopter(s), "
                      f"{row['adopted_total']}/{n} adopted, ${row['total_donated']:.2f} given")  # fmt: skip
