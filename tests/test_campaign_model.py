@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import mesa
 import pandas as pd
+import pytest
 from campaign_script import SMALL_WORLD, adoption_model, tiny_campaign
 
 import simsocial
@@ -52,6 +53,12 @@ def test_outcomes_do_not_depend_on_the_order_dialogues_finish_in() -> None:
     pd.testing.assert_frame_equal(one.dialogues_frame().sort_values(key).reset_index(drop=True),
                                   many.dialogues_frame().sort_values(key).reset_index(drop=True))  # fmt: skip
     assert one.rounds_frame()["new_adopters"].sum() > 0  # something did spread
+    collected = one.datacollector.get_model_vars_dataframe().set_index("round")
+    rounds = one.rounds_frame()
+    for label in ("direct", "vs_standard"):
+        mine = rounds[rounds["method"] == label].set_index("round")
+        assert collected.loc[1:, f"adopters {label}"].tolist() == mine["adopted_total"].tolist()
+        assert collected.loc[1:, f"donated {label}"].tolist() == pytest.approx(mine["total_donated"].cumsum().tolist())
 
 
 def test_replaying_stored_rounds_restores_the_campaign_and_it_continues_identically() -> None:

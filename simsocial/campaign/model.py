@@ -213,6 +213,10 @@ class CampaignModel(mesa.Model):
     def candidates_frame(self) -> pd.DataFrame:
         return pd.DataFrame([c for r in self.kept_rows for c in r.candidates])
 
+    def donated(self, label: str) -> float:
+        """Dollars given so far in ``label``'s campaign (the sum of its dialogues' final donations)."""
+        return float(sum(r["total_donated"] for r in self.round_rows if r["method"] == label))
+
     def adopted_share(self, label: str) -> float:
         return len(self.diffusions[label].advocates()) / self.graph.number_of_nodes()
 
@@ -230,6 +234,7 @@ class CampaignModel(mesa.Model):
             label = condition.label
             reporters[f"adopters {label}"] = lambda m, label=label: len(m.diffusions[label].advocates())
             reporters[f"share {label}"] = lambda m, label=label: m.adopted_share(label)
+            reporters[f"donated {label}"] = lambda m, label=label: m.donated(label)
         return reporters
 
     def _agent_reporters(self) -> dict[str, Any]:
