@@ -3,6 +3,7 @@ endpoint on 127.0.0.1 (tests/fault_server.py answering valid JSON for each reque
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -73,17 +74,27 @@ def test_campaign_writes_the_network_rounds_and_dialogue_tables(finished) -> Non
     assert "reach" in done.stdout and "direct" in done.stdout and "vs_standard" in done.stdout
 
 
-def test_the_same_command_again_replays_without_a_call(finished, server: FaultServer) -> None:
+def test_the_same_command_again_changes_nothing(finished, server: FaultServer) -> None:
     out, _ = finished
-    before = {
-        name: pd.read_parquet(out / name)
-        for name in ("network.parquet", "rounds.parquet", "dialogues.parquet", "turns.parquet")
-    }
+    before = snapshot(out)
     again = simsocial(*campaign_args(server, out), cwd=REPO)
     assert again.code == 0, again.output
-    assert "0 LLM calls" in again.stdout
-    for name, frame in before.items():
-        pd.testing.assert_frame_equal(pd.read_parquet(out / name), frame, obj=name)
+    assert "already holds all 2 round(s); nothing to do" in again.stderr
+    assert snapshot(out) == before
+
+
+def test_more_rounds_extend_a_finished_campaign_replaying_its_rounds(finished, server, tmp_path: Path) -> None:
+    out, _ = finished
+    extended = tmp_path / "extended"
+    shutil.copytree(out, extended)
+    more = simsocial(*campaign_args(server, extended), "--rounds", "3", cwd=REPO)  # the last --rounds wins
+    assert more.code == 0, more.output
+    assert "4 finished round(s) on disk were replayed without a call" in more.stderr  # 2 seeds × 2 rounds
+    old, new = (pd.read_parquet(d / "dialogues.parquet").set_index("dialogue_id") for d in (out, extended))
+    assert set(new["round"]) == {1, 2, 3}
+    pd.testing.assert_frame_equal(new.loc[old.index], old)  # rounds 1-2 kept as they were
+    rounds = pd.read_parquet(extended / "rounds.parquet")
+    assert sorted(rounds["round"].unique()) == [1, 2, 3] and not (extended / "shards").exists()
 
 
 def test_compare_draws_the_curves_and_the_network(finished, tmp_path: Path) -> None:

@@ -64,7 +64,7 @@ def test_kill_9_mid_campaign_then_resume_equals_an_uninterrupted_campaign(server
     kept = rounds_on_disk(killed)
     resumed = simsocial(*args(server, killed, cache), cwd=REPO)
     assert resumed.code == 0, resumed.output
-    assert f"{kept} round(s) were already on disk" in resumed.stderr
+    assert f"{kept} finished round(s) on disk were replayed without a call" in resumed.stderr
 
     fresh = simsocial(*args(server, tmp_path / "fresh", tmp_path / "fresh-cache.sqlite"), cwd=REPO)
     assert fresh.code == 0, fresh.output

@@ -9,6 +9,7 @@ played and written round by round (:class:`~simsocial.campaign.writer.CampaignWr
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -20,9 +21,12 @@ import pandas as pd
 
 from simsocial.campaign.config import CampaignScenario
 from simsocial.campaign.model import CampaignMismatchError, CampaignModel
+from simsocial.campaign.tables import ROUNDS_FILE
 from simsocial.campaign.writer import CampaignWriter
+from simsocial.contract import RUN_MANIFEST
 from simsocial.llm.factory import LLMSettings
 from simsocial.llm.runtime import LLMRuntime, Runtime
+from simsocial.run_writer import SHARD_DIR
 from simsocial.sim.dialogue import Condition
 from simsocial.sim.executors import DialogueExecutor
 from simsocial.sim.fingerprint import check_run_dir, settings_fingerprint
@@ -74,6 +78,8 @@ def run_campaign(
     out_dir = Path(out_dir)
     settings = llm_settings or LLMSettings()
     check_run_dir(out_dir, campaign_fingerprint(campaign, conditions, seeds, settings), rounds)
+    if (done := _completed(out_dir, rounds)) is not None:  # the same command again: report, rewrite nothing
+        return done
     writer = CampaignWriter(out_dir)
     stored = writer.stored_rounds()
     started, clock = datetime.now(UTC), time.perf_counter()
@@ -116,6 +122,21 @@ def run_campaign(
     }  # fmt: skip
     writer.finish(pd.concat(networks, ignore_index=True), rounds_frame, manifest)
     return CampaignResult(out_dir, rounds_frame, manifest, replayed)
+
+
+def _completed(out_dir: Path, rounds: int) -> CampaignResult | None:
+    """The result of a finished campaign that already ran ``rounds`` rounds, else None."""
+    if (
+        (out_dir / SHARD_DIR).exists()
+        or not (out_dir / RUN_MANIFEST).is_file()
+        or not (out_dir / ROUNDS_FILE).is_file()
+    ):
+        return None
+    manifest = json.loads((out_dir / RUN_MANIFEST).read_text())
+    if manifest.get("settings", {}).get("rounds") != rounds:
+        return None
+    manifest["already_complete"] = True
+    return CampaignResult(out_dir, pd.read_parquet(out_dir / ROUNDS_FILE), manifest, replayed_rounds=0)
 
 
 def _step(model: CampaignModel, runtime: Runtime, show: bool) -> None:

@@ -138,6 +138,9 @@ def campaign(
     )
     from simsocial.campaign.report import summary_table
 
+    if result.manifest.get("already_complete"):
+        err.print(f"{escape(str(out))} already holds all {n_rounds} round(s); nothing to do.")
+
     console.print(summary_table(out))
     usage = result.manifest["usage"]
     console.print(f"{usage['calls']} LLM calls ({usage['cache_hits']} from cache), {usage['completion_tokens']} "
@@ -181,7 +184,8 @@ def _run(spec, conditions, seeds, n_rounds, out, settings, concurrency, scenario
     except CampaignMismatchError as exc:  # a directory whose rounds this campaign would not have played
         fail(err, f"{exc}\nNothing was changed. Use a new --out.", EXIT_USAGE)
     if result.replayed_rounds:  # said even with --quiet: the run did not start from scratch
-        err.print(f"resumed {escape(str(out))}: {result.replayed_rounds} round(s) were already on disk")
+        err.print(f"resumed {escape(str(out))}: {result.replayed_rounds} finished round(s) on disk were replayed "
+                  "without a call")  # fmt: skip
     return result
 
 
