@@ -23,6 +23,8 @@ _EXPORTS = {
     "load_scenario": "simsocial.sim.scenario",
     "Scenario": "simsocial.sim.scenario",
     "PersuasionModel": "simsocial.sim.model",
+    "CampaignModel": "simsocial.campaign.model",
+    "load_campaign": "simsocial.campaign.config",
     "run_simulation": "simsocial.sim.runner",
     "parse_condition": "simsocial.sim.conditions",
     "LLMSettings": "simsocial.llm.factory",

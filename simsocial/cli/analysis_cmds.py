@@ -202,6 +202,13 @@ def compare(
         if len(run_dirs) != 1:
             raise typer.BadParameter("pass --out when comparing several directories", param_hint="--out")
         out = run_dirs[0] / "compare"
+    from simsocial.campaign.analysis import is_campaign_dir
+
+    if any(is_campaign_dir(d) for d in run_dirs):  # campaigns: adoption curves, reach, dollars (campaign_compare)
+        from simsocial.cli.campaign_compare import compare_campaigns
+
+        compare_campaigns(run_dirs, out, format=format.value, n_resamples=resamples, seed=seed)
+        return
     embedder = None
     if embed_base_url or embed_model:
         if not embed_model:

@@ -19,6 +19,7 @@ from simsocial.llm.factory import LLMSettings
 from simsocial.sim.scenario import ScenarioError, load_scenario
 
 APP = Path(__file__).resolve().parents[1] / "viz" / "app.py"
+CAMPAIGN_APP = APP.with_name("campaign_app.py")  # a scenario with a campaign: section: the network, live
 err = Console(stderr=True)
 
 
@@ -34,8 +35,11 @@ def viz(
 ) -> None:
     """Step and play the persuasion model in the browser: latest utterances, stance shares per step, stated
     amounts against the human donations (Mesa's SolaraViz; needs the 'viz' extra)."""
+    from simsocial.campaign.config import is_campaign_file, load_campaign
+
+    campaign = is_campaign_file(scenario)
     try:
-        load_scenario(scenario)
+        load_campaign(scenario) if campaign else load_scenario(scenario)
     except ScenarioError as exc:
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from None
@@ -49,7 +53,8 @@ def viz(
         endpoint = resolve_endpoint(LLMSettings(base_url=base_url, model=model, gguf=gguf))
         server = endpoint.server
         settings |= {"base_url": endpoint.base_url, "model": endpoint.model}
-    cmd = [sys.executable, "-m", "solara", "run", str(APP), "--host", "127.0.0.1", "--port", str(port),
+    page_app = CAMPAIGN_APP if campaign else APP
+    cmd = [sys.executable, "-m", "solara", "run", str(page_app), "--host", "127.0.0.1", "--port", str(port),
            "--production", "--no-open", "--no-check-version"]  # fmt: skip
     # Solara phones home (usage telemetry) unless told not to; simsocial sends nothing anywhere.
     env = {**os.environ, "SIMSOCIAL_VIZ": json.dumps(settings), "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}

@@ -36,6 +36,10 @@ class DialogueSpec:
     condition: Condition
     replicate: int
     seed: int
+    # Who takes part, when the caller decides (a campaign's network nodes); None: drawn from the scenario's
+    # persona pools by (seed, replicate), as in ``simsocial run``.
+    persona: Persona | None = None
+    persuader_persona: Persona | None = None
 
 
 @dataclass(frozen=True)

@@ -257,6 +257,8 @@ class PersuasionModel(mesa.Model):
         persona_rng = np.random.default_rng([spec.seed, spec.replicate, _PERSONA_STREAM])
         persona = self._persuadee_pool.draw(persona_rng) if self._persuadee_pool else NO_PERSONA
         persuader_persona = self._persuader_pool.draw(persona_rng) if self._persuader_pool else NO_PERSONA
+        persona = spec.persona or persona  # a spec that names its participants (a campaign) keeps them
+        persuader_persona = spec.persuader_persona or persuader_persona
         condition_stream = zlib.crc32(spec.condition.label.encode())
         return Dialogue(
             spec=spec,
