@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from net_helpers import dead_base_url
 from scipy import stats
 from scipy.spatial import distance
 
@@ -255,7 +256,7 @@ def test_mean_pairwise_cosine_distance_hand_case():
 
 def test_openai_embedder_keeps_the_key_out_of_repr(monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-secret")
-    emb = language.OpenAIEmbedder(model="text-embedding-3-small", base_url="http://127.0.0.1:9/v1")
+    emb = language.OpenAIEmbedder(model="text-embedding-3-small", base_url=dead_base_url())
     assert "sk-test-secret" not in repr(emb) and emb.semantic is True
     assert isinstance(emb, language.Embedder)
 
