@@ -136,23 +136,27 @@ def test_cli_budget_stop_says_how_to_continue(tmp_path: Path, server: FaultServe
 
 
 def test_sweep_budget_marks_cells_incomplete_and_resume_finishes(tmp_path: Path, server: FaultServer) -> None:
-    sweep = write_sweep(tmp_path / "sweep.yaml", methods=["direct", "vs_standard"], dialogues=6)
+    sweep = write_sweep(tmp_path / "sweep.yaml", methods=["multi_turn", "direct"], dialogues=3)
     llm = LLMSettings(cache_path=None, cache_mode="off")
     run = lambda out, **kw: run_sweep(sweep, out, base_url=server.base_url, model="fake", show_progress=False,  # noqa: E731
-                                      llm=llm, concurrency=6, **kw)  # fmt: skip
-    # Five calls a dialogue: the first cell asks for all six of its dialogues at once; four fit in 22 calls,
-    # the fifth is refused and the gate stops, so the second cell never starts (no cell admits after that).
-    stopped = run(tmp_path / "out", budget=Budget(max_calls=22))
+                                      llm=llm, concurrency=3, **kw)  # fmt: skip
+    # multi_turn makes 25 calls a dialogue (five per choice), direct 5.  The first cell asks for its three
+    # dialogues at once: two fit in 60 calls, the third is refused and the gate stops.  The direct cell
+    # would still fit two dialogues in what is left (50 + 5 ≤ 60), but no cell admits after the stop: it
+    # stays pending.
+    spec = scenario(2)
+    assert [dialogue_estimate(spec, parse_condition(m, spec)).calls for m in ("multi_turn", "direct")] == [25, 5]
+    stopped = run(tmp_path / "out", budget=Budget(max_calls=60))
     assert stopped.budget_stopped and not stopped.ok
     rows = read_index(tmp_path / "out")
-    assert [(r["status"], r["dialogues_done"]) for r in rows] == [("incomplete", 4), ("pending", 0)]
-    assert stopped.stats.endpoint_calls == 4 * 5
+    assert [(r["status"], r["dialogues_done"]) for r in rows] == [("incomplete", 2), ("pending", 0)]
+    assert stopped.stats.endpoint_calls == 2 * 25
     assert not (tmp_path / "out" / rows[1]["cell_dir"] / "dialogues.parquet").exists()
     first = rows[0]
     assert json.loads((tmp_path / "out" / first["cell_dir"] / "run.json").read_text())["status"] == "incomplete"
     resumed = run(tmp_path / "out", resume=True, budget=Budget(max_calls=10_000))
     assert resumed.ok and not resumed.budget_stopped
-    assert resumed.stats.endpoint_calls == (2 * 6 - 4) * 5  # only what was left
+    assert resumed.stats.endpoint_calls == 25 + 3 * 5  # only what was left
     whole = run(tmp_path / "whole")
     cells = plan_sweep(sweep, base_url=server.base_url, model="fake").cells
     assert_same_runs(tmp_path / "out", tmp_path / "whole", cells)

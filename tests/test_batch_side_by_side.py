@@ -43,23 +43,26 @@ def _schema_text(request) -> str:
     return json.dumps((request.body or {}).get("response_format") or {})
 
 
+def _asks_for_the_donation(request) -> bool:
+    # The donation question shows the whole conversation ("Conversation: ..."); utterances show it so far.
+    return request.body["messages"][-1]["content"].startswith("Conversation:")
+
+
 def test_a_small_budget_is_not_spread_over_cells(tmp_path: Path) -> None:
-    # Two cells of three dialogues and three calls in flight: the first cell fills the budget, so the second
-    # may start only when a dialogue of the first has ended (a slot freed) — not at once, sharing it thin.
-    sweep = write_sweep(tmp_path / "sweep.yaml", methods=["direct", "vs_standard"], seeds=[0], dialogues=3)
-    with FaultServer(schema_answers=True, ok_delay_s=0.02) as server:
+    # Two cells of six dialogues and three calls in flight: the first cell fills the budget, so the second may
+    # start only once the first has fewer than three dialogues left, i.e. after four of them ended — not at
+    # once, sharing the three calls thin.  (A dialogue ends with its donation question.)
+    sweep = write_sweep(tmp_path / "sweep.yaml", methods=["direct", "vs_standard"], seeds=[0], dialogues=6)
+    with FaultServer(schema_answers=True, ok_delay_s=0.05) as server:
         result = _run(sweep, tmp_path / "out", server, concurrency=3)
         assert server.max_in_flight <= 3
     assert result.ok
-    requests = sorted(server.requests, key=lambda r: r.arrived)
-    by_cell = {"direct": [r for r in requests if '"responses"' not in _schema_text(r)],
-               "vs_standard": [r for r in requests if '"responses"' in _schema_text(r)]}  # fmt: skip
-    assert [len(v) for v in by_cell.values()] == [3 * 5, 3 * 5]  # every call attributed to its cell
-    first, second = sorted(by_cell, key=lambda m: by_cell[m][0].arrived)
-    assert first == "direct"  # cells start in the sweep's order
-    # A dialogue ends with its donation question: the second cell's first call comes after one of those
-    # of the first cell was answered.
-    first_ended = min(r.finished for r in by_cell[first] if '"amount"' in _schema_text(r))
-    assert by_cell[second][0].arrived >= first_ended
-    # And it never had the budget to itself while the first cell still had three dialogues talking.
-    assert sum(r.arrived < by_cell[second][0].arrived for r in by_cell[first]) >= 3
+    calls = sorted((r for r in server.requests if r.body.get("response_format")), key=lambda r: r.arrived)
+    by_cell = {"direct": [r for r in calls if '"responses"' not in _schema_text(r)],
+               "vs_standard": [r for r in calls if '"responses"' in _schema_text(r)]}  # fmt: skip
+    assert [len(v) for v in by_cell.values()] == [6 * 5, 6 * 5]  # every call (but the pre-flight) has its cell
+    assert [sum(map(_asks_for_the_donation, v)) for v in by_cell.values()] == [6, 6]
+    first, second = by_cell["direct"], by_cell["vs_standard"]
+    assert first[0].arrived < second[0].arrived  # cells start in the sweep's order
+    ended = sorted(r.finished for r in first if _asks_for_the_donation(r))
+    assert second[0].arrived >= ended[3]
