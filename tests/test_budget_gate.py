@@ -41,6 +41,7 @@ def test_budget_describes_its_limits() -> None:
 
 def test_admits_up_to_the_limit_exactly_and_then_stops() -> None:
     g, _ = gate(max_calls=10)
+    assert g.stopped is False and g.admitted == 0
     assert [g.admit("run", Cost(5, 0)) for _ in range(3)] == [True, True, False]  # 5 + 5 = 10 fits, 15 does not
     assert g.admitted == 2 and g.stopped
 
@@ -152,3 +153,10 @@ def test_threads_admitting_at_once_never_reserve_past_the_limit() -> None:
         t.join()
     assert admitted.count(True) == g.admitted == 50  # exactly the limit: no lost update, no overshoot
     assert g.stopped and len(admitted) == 8 * 20
+
+
+def test_token_reservations_of_every_in_flight_unit_add_up() -> None:
+    g, _ = gate(max_tokens=100)
+    assert g.admit("cell-a", Cost(0, 30)) and g.admit("cell-b", Cost(0, 30)) and g.admit("cell-a", Cost(0, 30))
+    assert not g.admit("cell-b", Cost(0, 11))  # 90 reserved over two accounts + 11 > 100
+    assert g.stopped is True  # the refusal closed the gate (a flag, not None)

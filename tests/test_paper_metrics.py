@@ -122,3 +122,47 @@ def test_fk_of_empty_text_is_zero_on_both_paths() -> None:
     assert paper.fk_grade_pyphen("") == 0.0 and paper.fk_grade_pyphen("!!!") == 0.0
     _require_cmudict()
     assert paper.fk_grade_textstat("") == 0.0
+
+
+# --- values on small hand-made cases (each one pins a line of the paper's code) --------------------------
+def test_l1_paper_by_hand_and_nan_when_either_sample_is_empty() -> None:
+    # sim all at $0 (bin 0, density 10), human all at $1 (bin 10, density 10): (10 + 10) · 0.1 = 2.
+    assert paper.l1_paper([0.0, 0.0], [1.0]) == pytest.approx(2.0)
+    assert math.isnan(paper.l1_paper([0.5], [])) and math.isnan(paper.l1_paper([], [0.5]))
+
+
+def test_ks_paper_on_single_values_and_its_p_value() -> None:
+    # One value each, apart: D = 1 and scipy's exact p = 1.0 (n = m = 1); never NaN for a sample of one.
+    one = paper.ks_paper([0.0], [1.0])
+    assert (one.statistic, one.pvalue) == (1.0, 1.0)
+    ks = paper.ks_paper([0.0, 0.0, 0.0, 0.0], [2.0, 2.0, 2.0, 2.0])
+    assert ks.statistic == 1.0 and ks.pvalue == pytest.approx(2 / 70)  # exact: 2 of C(8, 4) orderings
+
+
+def test_distinct_n_of_text_counts_n_grams_of_exactly_n_tokens() -> None:
+    assert paper.distinct_n_of_text("a b", 2) == 1.0  # exactly n tokens: one n-gram, not 0
+    assert paper.distinct_n_of_text("a b a b", 2) == pytest.approx(2 / 3)  # (a b), (b a), (a b)
+    assert paper.distinct_n_paper([["a b a b"]], 2) == pytest.approx(2 / 3)
+
+
+def test_semantic_diversity_on_hand_made_vectors() -> None:
+    # Rows not of unit length and a non-symmetric layout: each row is normalised by its own norm.
+    group = np.array([[3.0, 4.0, 0.0], [0.0, 0.0, 2.0], [6.0, 8.0, 0.0]])
+    assert list(paper.pairwise_diversities(group)) == pytest.approx([1.0, 0.0, 1.0])
+    # cos -1 and -0.6 clip to 0 similarity: diversity 1; a cosine of 0.6 gives 0.4.
+    assert list(paper.pairwise_diversities([[1.0, 0.0], [-1.0, 0.0], [0.6, 0.8]])) == pytest.approx([1.0, 0.4, 1.0])
+    assert paper.semantic_diversity_paper([group, np.array([[1.0, 0.0], [0.6, 0.8]])]) == pytest.approx(2.4 / 4)
+    assert paper.pairwise_diversities([[1, 0], [0, 1]]).dtype == float  # integer input is read as floats
+
+
+def test_fk_pyphen_on_hand_counted_text_and_no_text() -> None:
+    # "Happy cats." 2 words, 1 sentence, 3 syllables (hap-py, cats): 0.39 · 2 + 11.8 · 1.5 − 15.59.
+    assert paper.fk_grade_pyphen("Happy cats.") == pytest.approx(0.39 * 2 + 11.8 * 1.5 - 15.59)
+    assert paper.fk_grade_pyphen("HAPPY CATS.") == pytest.approx(paper.fk_grade_pyphen("happy cats."))
+    assert paper.fk_grade_pyphen("") == 0.0
+    assert paper.fk_grade_paper([[""], ["Happy cats."]]) == pytest.approx(paper.fk_grade_paper([["Happy cats."]]) / 2)
+
+
+def test_the_syllable_counter_is_named() -> None:
+    assert paper.fk_syllable_counter() == ("cmudict" if paper.cmudict_available() else "pyphen")
+    assert paper.fk_syllable_counter() in {"cmudict", "pyphen"}

@@ -155,3 +155,47 @@ def test_infinite_and_boolean_probabilities_are_not_numbers() -> None:
     # Each unreadable value is counted; the two then take the mean of the stated one (.5 each): sum 1.5.
     repairs = ["probability_unreadable", "probability_unreadable", "probability_missing", "renormalised"]
     assert_parsed(dist, ["a", "b", "c"], [1 / 3] * 3, repairs)
+
+
+# --- boundaries the mutation run found unguarded -------------------------------------------------------
+def test_a_hundred_beside_zero_is_a_percentage_not_a_mix() -> None:
+    dist = parsed([{"text": "a", "probability": 100}, {"text": "b", "probability": 0}])
+    assert_parsed(dist, ["a", "b"], [1.0, 0.0], ["probability_above_one"])
+    dist = parsed([{"text": "a", "probability": 99}, {"text": "b", "probability": 1}])  # 1 is 1 %, not 100 %
+    assert_parsed(dist, ["a", "b"], [0.99, 0.01], ["probability_above_one"])
+    dist = parsed([{"text": "a", "probability": 1.5}, {"text": "b", "probability": 0.985}])
+    assert_parsed(dist, ["a", "b"], [0.015, 0.985], ["probability_above_one", "percent_fraction_mixed"])
+
+
+def test_one_character_of_prose_before_the_json_is_prose() -> None:
+    dist = parsed('X[{"text": "a", "probability": 1}]')
+    assert_parsed(dist, ["a"], [1.0], ["prose_around_json"])
+
+
+def test_probabilities_are_expected_unless_told_otherwise() -> None:
+    dist = parse_distribution('[{"text": "a"}, {"text": "b"}]')
+    assert_parsed(dist, ["a", "b"], [0.5, 0.5], ["probability_missing", "renormalised"])
+
+
+@pytest.mark.parametrize(
+    ("text", "unclosed"),
+    [
+        ('{"text": "a \\" } still in the string', True),  # an escaped quote does not close the string
+        ('{"text": "a \\\\"} see [1]', False),  # an escaped backslash does: the string closed, then [1] closed
+        ('{"text": "a \\\\"} see [1', True),
+        ('] {"a": [1, 2', True),  # a stray closer before any opener is ignored
+        ('{"a": 1} and {"b": [2]}', False),  # a second complete value after the first
+        ('{"a": 1} and {"b": [2}', True),
+        ('{"a": "}"} then [', True),  # a closer inside a string does not count
+        ('[[1], {"k": "v"}] and {', True),
+        ('say "hi" then {"a": 1} [x]', False),  # quotes in prose (outside JSON) are not strings
+        ('text [', True),
+        ('text {"a": [1, 2]', True),
+        ('{"a": [1, 2]}', False),
+        ("no brackets at all", False),
+    ],
+)
+def test_is_unclosed_json_tracks_strings_escapes_and_depth(text: str, unclosed: bool) -> None:
+    from simsocial.vs.parsing import is_unclosed_json
+
+    assert is_unclosed_json(text) is unclosed

@@ -249,7 +249,7 @@ def _repair_probabilities(raw_probs: list[Any], expect_probabilities: bool, repa
         if all(v <= 100 for v in values):
             # [70, 0.3] mixes a percentage with a fraction: read each as what it is when that sums to 1.
             mixed = [v / 100 if v > 1 else v for v in values]
-            if any(v <= 1 for v in values) and abs(sum(mixed) - 1) <= _MIXED_SUM_TOLERANCE:
+            if any(0 < v <= 1 for v in values) and abs(sum(mixed) - 1) <= _MIXED_SUM_TOLERANCE:
                 repairs.append("percent_fraction_mixed")
                 values = mixed
             else:
