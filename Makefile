@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 DEMO_OUT ?= outputs/demo
 
-.PHONY: install browser demo test lint bench clean
+.PHONY: install browser demo test lint bench mutate clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,7 @@ $(STAMP): pyproject.toml tools/build-llama.sh | $(PY)
 
 install: $(STAMP)
 	@tools/build-llama.sh $(VENV) $(LLAMA)
+	@$(PY) tools/nltk_cmudict.py
 
 demo: install
 	$(VENV)/bin/simsocial run scenarios/persuasion_for_good.yaml --dialogues 5 --turns 2 \
@@ -41,8 +42,16 @@ test: install browser
 lint: install
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
 
+# Mutation testing (not part of `make test`; minutes): mutmut mutates the modules listed under [tool.mutmut] in
+# pyproject.toml and runs only their fast unit tests against each mutant, then prints the kill rate.
+mutate: install
+	rm -rf mutants
+	nice -n 19 $(VENV)/bin/mutmut run --max-children 2
+	$(VENV)/bin/mutmut export-cicd-stats
+	$(PY) tools/mutation_score.py
+
 bench: install
 	for b in llm_overhead concurrency engine_speed embedded_throughput memory; do $(PY) benchmarks/$$b.py || exit 1; done
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache mutants

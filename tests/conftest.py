@@ -2,12 +2,35 @@
 
 from __future__ import annotations
 
+import random
+import signal
 from collections.abc import Iterator
 
+import numpy as np
 import pytest
 
 from simsocial.llm.embedded import EmbeddedServer
 from simsocial.llm.factory import LLMSettings
+
+
+@pytest.fixture(autouse=True)
+def _sigint_handler_restored() -> Iterator[None]:
+    """Each test leaves SIGINT as it found it: an in-process ``ray.init`` sets it to ignored, and a later test
+    that sends Ctrl-C to a child (which inherits an ignored SIGINT) would then wait forever."""
+    before = signal.getsignal(signal.SIGINT)
+    yield
+    if before is not None and signal.getsignal(signal.SIGINT) is not before:
+        signal.signal(signal.SIGINT, before)
+
+
+@pytest.fixture
+def global_random_restored() -> Iterator[None]:
+    """For a test that stirs numpy's and Python's global random state to show a seeded Generator ignores it:
+    the global state goes back to what it was, so no later test sees the difference."""
+    np_state, py_state = np.random.get_state(), random.getstate()
+    yield
+    np.random.set_state(np_state)
+    random.setstate(py_state)
 
 
 @pytest.fixture(scope="session")

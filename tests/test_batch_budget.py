@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from fault_server import FaultServer
-from test_batch_run import assert_same_runs, contents, write_sweep
+from sweep_helpers import assert_same_runs, contents, write_sweep
 
 from simsocial.batch import plan_sweep, read_index, run_sweep
 from simsocial.batch.budget_run import EXIT_BUDGET, run_with_budget
@@ -116,37 +116,50 @@ def test_max_calls_stops_admitting_lets_dialogues_finish_and_resumes(tmp_path: P
 
 
 def test_cli_budget_stop_says_how_to_continue(tmp_path: Path, server: FaultServer) -> None:
+    # With -c 6 all six dialogues ask for admission at once, before any call: the gate admits exactly as
+    # many whole estimates as fit in the limit (three here), and no more once it has refused one.
+    per_dialogue = dialogue_estimate(scenario(2), parse_condition("direct", scenario(2))).tokens
+    limit = 3 * per_dialogue + per_dialogue // 2
     out = tmp_path / "out"
     args = ["run", str(SCENARIO), "-n", "6", "-t", "2", "--method", "direct", "--base-url", server.base_url,
-            "--model", "fake", "--no-cache", "-q", "--out", str(out), "-c", "2"]  # fmt: skip
-    done = cli(*args, "--max-tokens", "9000")
+            "--model", "fake", "--no-cache", "-q", "--out", str(out), "-c", "6"]  # fmt: skip
+    done = cli(*args, "--max-tokens", str(limit))
     assert done.returncode == EXIT_BUDGET, done.stderr
     assert "budget reached" in done.stderr and "--max-tokens" in done.stderr and "Traceback" not in done.stderr
     manifest = json.loads((out / "run.json").read_text())
-    assert manifest["status"] == "incomplete"
-    assert manifest["usage"]["prompt_tokens"] + manifest["usage"]["completion_tokens"] <= 9000
-    assert 0 < manifest["counts"]["dialogues"] < 6
+    assert manifest["status"] == "incomplete" and manifest["budget"] == {"max_calls": None, "max_tokens": limit,
+                                                                         "stopped": True}  # fmt: skip
+    assert manifest["usage"]["prompt_tokens"] + manifest["usage"]["completion_tokens"] <= limit
+    assert manifest["counts"]["dialogues"] == 3
+    assert manifest["usage"]["endpoint_calls"] == 3 * 5  # only the admitted dialogues called
+    assert "3 of 6 dialogues are done" in done.stderr
     done = cli(*args, "--max-tokens", "1000000")
     assert done.returncode == 0, done.stderr
     assert json.loads((out / "run.json").read_text())["counts"]["dialogues"] == 6
 
 
 def test_sweep_budget_marks_cells_incomplete_and_resume_finishes(tmp_path: Path, server: FaultServer) -> None:
-    sweep = write_sweep(tmp_path / "sweep.yaml", methods=["direct", "vs_standard"], dialogues=6)
+    sweep = write_sweep(tmp_path / "sweep.yaml", methods=["multi_turn", "direct"], dialogues=3)
     llm = LLMSettings(cache_path=None, cache_mode="off")
     run = lambda out, **kw: run_sweep(sweep, out, base_url=server.base_url, model="fake", show_progress=False,  # noqa: E731
-                                      llm=llm, concurrency=2, **kw)  # fmt: skip
-    stopped = run(tmp_path / "out", budget=Budget(max_calls=32))
+                                      llm=llm, concurrency=3, **kw)  # fmt: skip
+    # multi_turn makes 25 calls a dialogue (five per choice), direct 5.  The first cell asks for its three
+    # dialogues at once: two fit in 60 calls, the third is refused and the gate stops.  The direct cell
+    # would still fit two dialogues in what is left (50 + 5 ≤ 60), but no cell admits after the stop: it
+    # stays pending.
+    spec = scenario(2)
+    assert [dialogue_estimate(spec, parse_condition(m, spec)).calls for m in ("multi_turn", "direct")] == [25, 5]
+    stopped = run(tmp_path / "out", budget=Budget(max_calls=60))
     assert stopped.budget_stopped and not stopped.ok
     rows = read_index(tmp_path / "out")
-    assert {r["status"] for r in rows} <= {"incomplete", "pending", "done"} and "incomplete" in {
-        r["status"] for r in rows
-    }
-    assert stopped.stats.endpoint_calls <= 32
-    first = next(r for r in rows if r["status"] == "incomplete")
+    assert [(r["status"], r["dialogues_done"]) for r in rows] == [("incomplete", 2), ("pending", 0)]
+    assert stopped.stats.endpoint_calls == 2 * 25
+    assert not (tmp_path / "out" / rows[1]["cell_dir"] / "dialogues.parquet").exists()
+    first = rows[0]
     assert json.loads((tmp_path / "out" / first["cell_dir"] / "run.json").read_text())["status"] == "incomplete"
     resumed = run(tmp_path / "out", resume=True, budget=Budget(max_calls=10_000))
     assert resumed.ok and not resumed.budget_stopped
+    assert resumed.stats.endpoint_calls == 25 + 3 * 5  # only what was left
     whole = run(tmp_path / "whole")
     cells = plan_sweep(sweep, base_url=server.base_url, model="fake").cells
     assert_same_runs(tmp_path / "out", tmp_path / "whole", cells)

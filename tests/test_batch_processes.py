@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fault_server import FaultServer
-from test_batch_run import assert_same_runs, write_sweep
+from sweep_helpers import assert_same_runs, write_sweep
 
 from simsocial.batch import plan_sweep, run_sweep
 from simsocial.llm.factory import LLMSettings

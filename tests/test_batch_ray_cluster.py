@@ -14,8 +14,10 @@ from pathlib import Path
 
 import pytest
 from fault_server import FaultServer
+from guards import skip_or_fail
+from net_helpers import dead_base_url
 from ray_cluster import RayCluster
-from test_batch_run import assert_same_runs, write_sweep
+from sweep_helpers import assert_same_runs, write_sweep
 
 from simsocial.batch import plan_sweep, read_index, run_sweep
 from simsocial.llm.factory import LLMSettings
@@ -27,7 +29,7 @@ RAY_BIN = Path(sys.executable).parent / "ray"
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[RayCluster]:
     if not RAY_BIN.exists():
-        pytest.skip("ray is not installed")
+        skip_or_fail("ray is not installed")
     with RayCluster(RAY_BIN, workers=1) as running:
         yield running
     assert all(p.poll() is not None for p in running.procs)  # stopped
@@ -72,7 +74,7 @@ def test_a_client_without_the_token_gets_one_clear_error(tmp_path: Path, cluster
     sweep = write_sweep(tmp_path / "sweep.yaml", methods=["direct"], dialogues=1)
     env = {k: v for k, v in cluster.env.items() if k not in ("RAY_AUTH_TOKEN", "RAY_AUTH_MODE")}
     env["HOME"] = str(tmp_path)  # no ~/.ray/auth_token to fall back on
-    done = batch(cluster, env, str(sweep), "--out", str(tmp_path / "out"), "--base-url", "http://127.0.0.1:9/v1",
+    done = batch(cluster, env, str(sweep), "--out", str(tmp_path / "out"), "--base-url", dead_base_url(),
                  "--model", "fake")  # fmt: skip
     assert done.returncode == 2, done.stderr[-3000:]
     assert "could not join the Ray cluster" in done.stderr and "RAY_AUTH_TOKEN" in done.stderr

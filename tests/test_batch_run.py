@@ -14,53 +14,23 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
 from cli_helpers import default_sigint
 from fault_server import FaultServer
+from guards import require_module
+from sweep_helpers import SCENARIO, SORT_KEYS, assert_same_runs, contents, write_sweep
 
 from simsocial.batch import plan_sweep, read_index, run_sweep
-from simsocial.contract import CANDIDATES_FILE, DIALOGUES_FILE, SCHEMAS, TURNS_FILE
+from simsocial.contract import CANDIDATES_FILE, DIALOGUES_FILE, TURNS_FILE
 from simsocial.llm.factory import LLMSettings
 from simsocial.llm.runtime import LLMRuntime
 from simsocial.llm.types import ChatRequest
 from simsocial.sim import PersuasionModel, load_scenario, parse_condition, run_simulation
-
-ROOT = Path(__file__).resolve().parents[1]
-SCENARIO = ROOT / "scenarios" / "persuasion_for_good.yaml"
-SORT_KEYS = {
-    DIALOGUES_FILE: ["dialogue_id"],
-    TURNS_FILE: ["dialogue_id", "turn", "role", "kind"],
-    CANDIDATES_FILE: ["dialogue_id", "turn", "role", "kind", "index"],
-}
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[FaultServer]:
     with FaultServer(schema_answers=True, ok_delay_s=0.03, record=False) as srv:
         yield srv
-
-
-def write_sweep(path: Path, **fields) -> Path:
-    data = {"scenario": str(SCENARIO), "methods": ["direct", "vs_standard"], "dialogues": 8, "turns": 2,
-            "shard_size": 2, **fields}  # fmt: skip
-    path.write_text(yaml.safe_dump(data))
-    return path
-
-
-def contents(run_dir: Path) -> dict[str, pd.DataFrame]:
-    """A run directory's three tables, sorted (row order depends on which dialogue finished first)."""
-    return {
-        name: pd.read_parquet(run_dir / name).sort_values(SORT_KEYS[name]).reset_index(drop=True) for name in SCHEMAS
-    }
-
-
-def assert_same_runs(sweep_a: Path, sweep_b: Path, cells: list) -> None:
-    for cell in cells:
-        a, b = contents(sweep_a / cell.cell_dir), contents(sweep_b / cell.cell_dir)
-        for name in SCHEMAS:
-            pd.testing.assert_frame_equal(a[name], b[name], obj=f"{cell.cell_id}/{name}")
-        assert a[DIALOGUES_FILE]["dialogue_id"].is_unique
-        assert len(a[DIALOGUES_FILE]) == cell.dialogues
 
 
 def shards_done(out: Path) -> int:
@@ -215,7 +185,7 @@ def test_free_running_dialogues_equal_lock_step_turns(tmp_path: Path, server: Fa
 
 @pytest.mark.ray
 def test_ray_executor_gives_the_same_results_as_local(tmp_path: Path, server: FaultServer) -> None:
-    ray = pytest.importorskip("ray")
+    ray = require_module("ray")
     sweep = write_sweep(tmp_path / "sweep.yaml", dialogues=6)
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:

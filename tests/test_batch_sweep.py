@@ -12,6 +12,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 import yaml
+from net_helpers import dead_base_url
 from typer.testing import CliRunner
 
 from simsocial.batch import SWEEP_SCHEMA, SweepError, SweepIndex, load_sweep, plan_sweep, read_index
@@ -164,17 +165,17 @@ def test_cli_refuses_non_empty_out_and_bad_sweeps(tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
     (out / "something.txt").write_text("x")
-    done = _batch(str(sweep), "--out", str(out), "--base-url", "http://127.0.0.1:9/v1", "--model", "m")
+    done = _batch(str(sweep), "--out", str(out), "--base-url", dead_base_url(), "--model", "m")
     assert done.exit_code == 2
     assert "is not empty" in done.output and "--resume" in done.output
-    resumed = _batch(str(sweep), "--out", str(out), "--resume", "--base-url", "http://127.0.0.1:9/v1", "--model", "m")
+    resumed = _batch(str(sweep), "--out", str(out), "--resume", "--base-url", dead_base_url(), "--model", "m")
     assert resumed.exit_code == 2 and "not a sweep directory" in resumed.output
     assert sorted(p.name for p in out.iterdir()) == ["something.txt"]  # nothing written into it
     bad = write_sweep(tmp_path, "bad.yaml", methods=["vs_magic"])
     invalid = _batch(str(bad), "--out", str(tmp_path / "new"))
     assert invalid.exit_code == 2 and "unknown method 'vs_magic'" in invalid.output
     assert not (tmp_path / "new").exists()  # nothing written for an invalid sweep
-    alone = _batch(str(sweep), "--out", str(tmp_path / "new"), "--base-url", "http://127.0.0.1:9/v1")
+    alone = _batch(str(sweep), "--out", str(tmp_path / "new"), "--base-url", dead_base_url())
     assert alone.exit_code == 2 and "--model" in alone.output
     wrong = _batch(str(sweep), "--out", str(tmp_path / "new"), "--executor", "dask")
     assert wrong.exit_code == 2 and "local or ray" in wrong.output

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from cli_helpers import SCENARIO, simsocial
 from fault_server import FaultServer
+from net_helpers import dead_base_url
 
 
 @pytest.fixture(scope="module")
@@ -99,12 +100,12 @@ def test_short_labels_add_only_what_differs_and_never_collide(tmp_path: Path) ->
 def test_batch_on_a_dead_endpoint_is_one_clear_error(tmp_path: Path) -> None:
     (tmp_path / "dead.yaml").write_text(
         f"name: dead\nscenario: {SCENARIO}\nmethods: [direct]\n"
-        "endpoints:\n  - {base_url: 'http://127.0.0.1:9/v1', model: fake}\ndialogues: 1\nturns: 1\n"
+        f"endpoints:\n  - {{base_url: '{dead_base_url()}', model: fake}}\ndialogues: 1\nturns: 1\n"
     )
     result = simsocial("batch", "dead.yaml", "--out", "out", "--no-cache", "-q", cwd=tmp_path)
     assert result.code == 1, result.output
     assert "Traceback" not in result.output
-    assert "http://127.0.0.1:9/v1" in result.stderr
+    assert dead_base_url() in result.stderr
     assert "0 of 1 dialogue(s) are saved" in result.stderr.strip().splitlines()[-1]
     assert "compare with the human study" not in result.stdout
 

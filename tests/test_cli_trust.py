@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 from cli_helpers import run_args, simsocial, snapshot
 from fault_server import FaultServer
+from net_helpers import dead_base_url
 
 from simsocial.llm.preflight import PREFLIGHT_REQUEST
 
@@ -106,7 +107,7 @@ def test_knobs_apply_to_the_scenario_methods_and_run_json_lists_used_knobs(serve
      ("--temperature", "3")],
 )  # fmt: skip
 def test_bad_knob_values_are_refused_up_front_naming_the_flag(tmp_path: Path, flag: str, value: str) -> None:
-    result = simsocial(*run_args("http://127.0.0.1:9/v1", "out", flag, value), cwd=tmp_path)
+    result = simsocial(*run_args(dead_base_url(), "out", flag, value), cwd=tmp_path)
     assert result.code == 2
     assert flag in result.stderr
     assert "Traceback" not in result.output
@@ -114,10 +115,10 @@ def test_bad_knob_values_are_refused_up_front_naming_the_flag(tmp_path: Path, fl
 
 
 def test_a_dead_endpoint_is_one_clear_error_and_leaves_nothing(tmp_path: Path) -> None:
-    result = simsocial(*run_args("http://127.0.0.1:9/v1", "dead", n=1, turns=1), cwd=tmp_path)
+    result = simsocial(*run_args(dead_base_url(), "dead", n=1, turns=1), cwd=tmp_path)
     assert result.code == 1, result.output
     assert "Traceback" not in result.output
-    assert "http://127.0.0.1:9/v1" in result.stderr  # the pre-flight call names the endpoint...
+    assert dead_base_url() in result.stderr  # the pre-flight call names the endpoint...
     assert "no dialogue was simulated; dead was removed." in result.stderr
     assert not (tmp_path / "dead").exists()  # ...before anything is written
     assert "compare" not in result.stdout

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -12,12 +13,15 @@ import pyarrow.parquet as pq
 import pytest
 import typer
 from scipy import stats
+from scipy.spatial import distance
 from synthetic_run import (
     CANDIDATE_ENTROPY,
     DIALOGUES,
     DONATION_ENTROPY,
     EXPECTED,
+    PERSUADEE_TEXTS,
     PERSUADER_LABELS,
+    PERSUADER_TEXTS,
     RUN_ID,
     UTTERANCE_ENTROPY,
     write_synthetic_run,
@@ -26,6 +30,7 @@ from typer.testing import CliRunner
 
 from simsocial import contract
 from simsocial.cli.analysis_cmds import register
+from simsocial.metrics import strategies
 from simsocial.metrics.human_reference import human_reference
 from simsocial.report import html as html_report
 from simsocial.report import plots
@@ -128,12 +133,29 @@ def test_strategies_language_entropy_and_parse_counts(comparison):
     method = next(m for m in comparison.methods if m.method == "vs_standard")
     assert method.strategies.counts["emotion-appeal"] == labels.count("emotion_appeal")  # normalised
     assert method.strategies.counts["non-strategy"] == labels.count("greeting")
-    assert 0 < vs["strategy_jsd"] < 1
+    # The JS distance (base 2) over the 11 categories, by hand from those labels against the human counts.
+    sim_counts = np.array([labels.count({"emotion-appeal": "emotion_appeal", "non-strategy": "greeting"}.get(c, c))
+                           for c in strategies.CATEGORIES], dtype=float)  # fmt: skip
+    human_counts = human_reference().strategies.vector()
+    expected_jsd = distance.jensenshannon(sim_counts / sim_counts.sum(), human_counts / human_counts.sum(), base=2)
+    assert vs["strategy_jsd"] == pytest.approx(expected_jsd)
+    ten = slice(0, 10)  # the ten strategies without non-strategy
+    assert vs["strategy_jsd_10"] == pytest.approx(distance.jensenshannon(
+        sim_counts[ten] / sim_counts[ten].sum(), human_counts[ten] / human_counts[ten].sum(), base=2))  # fmt: skip
     # Entropy: three stored 0.5s and one turn recomputed from candidates [0.5, 0.5] per dialogue.
     assert vs["entropy_utterance"] == pytest.approx((3 * UTTERANCE_ENTROPY + CANDIDATE_ENTROPY) / 4)
     assert vs["entropy_donation"] == pytest.approx(DONATION_ENTROPY)
     assert (vs["parse_repairs"], vs["parse_failures"]) == (8, 1)
-    assert 0 < vs["distinct_1"] <= 1 and 0 < vs["human_distinct_2"] <= 1
+    # Distinct-n pooled over the kept dialogues' utterances (both roles), counted by hand from the texts.
+    words = []
+    for i in kept:
+        for turn in range(4):
+            text = (PERSUADER_TEXTS if turn % 2 == 0 else PERSUADEE_TEXTS)[(turn + i) % 4]
+            words.append(re.findall(r"[a-z0-9]+", text.lower()))
+    for n in (1, 2, 3):
+        grams = [tuple(w[j : j + n]) for w in words for j in range(len(w) - n + 1)]
+        assert vs[f"distinct_{n}"] == pytest.approx(len(set(grams)) / len(grams)), n
+    assert 0 < vs["human_distinct_2"] <= 1
     assert not vs["diversity_semantic"] and vs["diversity_embedder"].startswith("hashing")
     assert math.isfinite(vs["fk_grade"])
 
@@ -254,18 +276,42 @@ def test_compare_in_dialogue_donation_computed_from_turns_for_older_runs(run_dir
     assert sorted(final.methods[1].donations.tolist()) == sorted(EXPECTED["vs_standard"]["donations"])
 
 
+def _paper_density(values: np.ndarray) -> np.ndarray:
+    """The paper's histogram by hand: edges linspace(0, 2, 21) as floats, half-open bins, the last closed."""
+    edges = np.linspace(0, 2, 21)
+    inside = values[(values >= 0) & (values <= 2)]
+    bins = np.minimum(np.searchsorted(edges, inside, side="right") - 1, 19)
+    return np.bincount(bins, minlength=20) / (len(inside) * 0.1)
+
+
 def test_paper_columns_and_say_do_gap_in_the_table(run_dir):
-    from simsocial.metrics import paper
+    from simsocial.data import human as human_data
 
     comparison = compare_runs(read_runs([run_dir]), n_resamples=100)
-    ref = human_reference()
-    for m, (_, row) in zip(comparison.methods, comparison.table.iterrows(), strict=True):
-        assert row["l1_paper"] == pytest.approx(paper.l1_paper(m.donations, ref.donation_values))
-        assert row["ks_paper"] == pytest.approx(row["ks_statistic"])  # both are scipy.stats.ks_2samp
-        assert row["human_say_do_gave_less"] == pytest.approx(ref.say_do.share_gave_less)
+    # The human side recounted from the release: persuadees' B6, ids not starting BAD_, amounts in [0, 2].
+    info = pd.read_csv(human_data.data_path("FullData", "full_info.csv"))
+    persuadees = info[(info["B4"] == 1) & ~info["B2"].str.startswith("BAD_")]
+    human = persuadees["B6"].dropna().to_numpy(float)
+    human = human[(human >= 0) & (human <= 2)]
+    annotated = pd.read_excel(human_data.data_path("AnnotatedData", "300_info.xlsx"))
+    stated = annotated[annotated["B4"] == 1].set_index("B2")["B5"]
+    actual = info[info["B4"] == 1].set_index("B2")["B6"].reindex(stated.index)
+    pairs = ~stated.index.str.startswith("BAD_") & stated.between(0, 2) & actual.between(0, 2)
+    human_gave_less = float((actual[pairs] < stated[pairs]).mean())
+    table = comparison.table.set_index("method")
+    for method, expected in EXPECTED.items():
+        row, sim = table.loc[method], np.array(expected["donations"])
+        l1 = np.abs(_paper_density(sim) - _paper_density(human)).sum() * 0.1
+        assert row["l1_paper"] == pytest.approx(l1)
+        ks = stats.ks_2samp(sim, human)
+        assert (row["ks_paper"], row["ks_paper_pvalue"]) == pytest.approx((ks.statistic, ks.pvalue))
+        assert row["human_say_do_gave_less"] == pytest.approx(human_gave_less)
         # synthetic run: stated == final for every dialogue → no gap
         assert row["say_do_gave_different"] == 0.0
         assert row["say_do_gave_different_low"] <= row["say_do_gave_different_high"]
+    # vs_standard's $0 and $0.10 sit in bins 0 and 1, $0.25 in bin 2, $2 in the closed last bin.
+    assert list(_paper_density(np.array(EXPECTED["vs_standard"]["donations"]))[[0, 1, 2, 19]]) == pytest.approx(
+        [20 / 7, 10 / 7, 10 / 7, 10 / 7])  # fmt: skip
     assert "say–do: gave ≠ stated [95% CI]" in display_table(comparison.table, comparison.human).columns
 
 

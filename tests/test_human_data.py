@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from guards import require
 
 from simsocial.data import cleaning, human
 from simsocial.data.amounts import parse_amount
@@ -33,8 +34,8 @@ def test_every_file_is_bundled_with_its_license():
         assert human.data_path(*name.split("/")).is_file(), name
 
 
-@pytest.mark.skipif(not SHARED.is_dir(), reason="shared/ copy of the release not present")
 def test_bundled_files_are_byte_for_byte_copies():
+    require(SHARED.is_dir(), "shared/ copy of the release not present")
     for name in BUNDLED_FILES:
         bundled = human.data_path(*name.split("/")).read_bytes()
         assert hashlib.sha256(bundled).hexdigest() == hashlib.sha256((SHARED / name).read_bytes()).hexdigest(), name
@@ -100,16 +101,33 @@ def test_human_dialogues_default_cleaning():
 
 
 def test_human_dialogues_raw_matches_the_csv():
-    raw = human.raw_human_dialogues()
-    assert len(raw) == 1017
-    info = human.load_dialogue_info()
-    persuadee = info[info["B4"] == 1].set_index("B2")
-    persuader = info[info["B4"] == 0].set_index("B2")
-    row = raw.iloc[123]
-    assert row["donation"] == persuadee.loc[row["dialogue_id"], "B6"]
-    assert row["persuader_donation"] == persuader.loc[row["dialogue_id"], "B6"]
-    assert row["persuadee_id"] == persuadee.loc[row["dialogue_id"], "B3"]
-    assert row["extrovert"] == persuadee.loc[row["dialogue_id"], "extrovert.x"] or np.isnan(row["extrovert"])
+    # Every column, every row, against the release files read here with plain pandas (NaN must match NaN).
+    raw = human.raw_human_dialogues().set_index("dialogue_id", drop=False)
+    assert len(raw) == 1017 and raw.index.is_unique
+    info = pd.read_csv(human.data_path("FullData", "full_info.csv"))
+    persuadee = info[info["B4"] == 1].set_index("B2").loc[raw.index]
+    persuader = info[info["B4"] == 0].set_index("B2").loc[raw.index]
+    annotated = pd.read_excel(human.data_path("AnnotatedData", "300_info.xlsx"))
+    stated = annotated[annotated["B4"] == 1].set_index("B2")["B5"]
+    sentences = pd.read_csv(human.data_path("FullData", "full_dialog.csv"))["B2"].value_counts()
+    expected = {
+        "dialogue_id": pd.Series(raw.index, index=raw.index),
+        "persuadee_id": persuadee["B3"],
+        "persuader_id": persuader["B3"],
+        "donation": persuadee["B6"].astype(float),
+        "persuader_donation": persuader["B6"].astype(float),
+        "stated_donation": stated.reindex(raw.index).astype(float),
+        "annotated": pd.Series(raw.index.isin(annotated["B2"]), index=raw.index),
+        "n_turns": persuadee["B7"],
+        "n_sentences": sentences.reindex(raw.index).fillna(0),
+        "bad_id": pd.Series(raw.index.str.startswith("BAD_"), index=raw.index),
+        **{name: persuadee[f"{name}.x"] for name in human.SURVEY_COLUMNS},
+    }
+    assert set(raw.columns) == set(expected)
+    for name, column in expected.items():
+        pd.testing.assert_series_equal(raw[name], column, check_names=False, check_dtype=False,
+                                       check_index_type=False, obj=name)  # fmt: skip
+    assert raw["stated_donation"].notna().sum() == 217 and raw["annotated"].sum() == 300
     assert raw["n_sentences"].sum() == 20932
 
 

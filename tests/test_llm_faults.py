@@ -17,6 +17,7 @@ import numpy as np
 import openai
 import pytest
 from fault_server import VS_ANSWER, FaultServer
+from net_helpers import dead_base_url
 
 from simsocial.llm import ChatRequest, LLMEndpointError, OpenAICompatibleModel, redact
 from simsocial.llm.cache import request_key
@@ -323,7 +324,7 @@ async def test_concurrency_limit_floor_and_additive_increase(fault_server) -> No
 
 def test_concurrency_limit_rejects_zero() -> None:
     with pytest.raises(ValueError):
-        AdaptiveConcurrencyLimit(OpenAICompatibleModel("http://127.0.0.1:9/v1", "fake"), 0)
+        AdaptiveConcurrencyLimit(OpenAICompatibleModel(dead_base_url(), "fake"), 0)
 
 
 async def test_stack_limiter_sees_429_behind_retries(fault_server) -> None:

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from net_helpers import dead_base_url
 from scipy import stats
 from scipy.spatial import distance
 
@@ -255,7 +256,7 @@ def test_mean_pairwise_cosine_distance_hand_case():
 
 def test_openai_embedder_keeps_the_key_out_of_repr(monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-secret")
-    emb = language.OpenAIEmbedder(model="text-embedding-3-small", base_url="http://127.0.0.1:9/v1")
+    emb = language.OpenAIEmbedder(model="text-embedding-3-small", base_url=dead_base_url())
     assert "sk-test-secret" not in repr(emb) and emb.semantic is True
     assert isinstance(emb, language.Embedder)
 
@@ -367,6 +368,26 @@ def test_ks_paper_is_scipy_ks_2samp() -> None:
 
     # ECDF gaps at 0, 0.5, 1, 2: |.5-1/3|, |.5-2/3|, |1-2/3|, 0 → 1/3.
     assert ks_paper([0.0, 1.0], [0.0, 0.5, 2.0]).statistic == pytest.approx(1 / 3)
+    # Simulated first, human second, on samples of every shape a run gives (ties on the $ grid included):
+    # statistic and two-sided p-value are scipy's (exact p for small samples, asymptotic for large).
+    rng = np.random.default_rng(20251001)
+    grid = np.array([0, 0.1, 0.25, 0.5, 1.0, 1.5, 2.0])
+    for n_sim, n_human in [(1, 1), (3, 40), (25, 25), (60, 300), (400, 900)]:
+        sim, human = rng.choice(grid, n_sim), rng.uniform(0, 2, n_human)
+        expected = stats.ks_2samp(sim, human)
+        got = ks_paper(sim, human)
+        assert (got.statistic, got.pvalue) == (float(expected.statistic), float(expected.pvalue))
+        swapped = stats.ks_2samp(human, sim)
+        assert got.statistic == pytest.approx(swapped.statistic)  # the statistic is symmetric...
+        # ...the order matters for scipy's `statistic_sign` only; simsocial keeps the paper's (sim, human).
+    # ECDF by hand on a case with a large gap: all simulated mass at 0 vs human at 2 → D = 1.
+    assert ks_paper([0.0] * 5, [2.0] * 7).statistic == 1.0
+    assert ks_paper([0.0] * 5, [2.0] * 7).pvalue == pytest.approx(stats.ks_2samp([0.0] * 5, [2.0] * 7).pvalue)
+    assert ks_paper([0.0] * 5, [2.0] * 7).pvalue < 0.01
+    # NaN donations are left out (never turned into a difference) and empty samples give NaN, not 0.
+    assert ks_paper([0.0, np.nan, 1.0], [0.0, 0.5, 2.0]) == ks_paper([0.0, 1.0], [0.0, 0.5, 2.0])
+    for empty in ([], [np.nan]):
+        assert all(math.isnan(v) for v in (ks_paper(empty, [1.0]).statistic, ks_paper([1.0], empty).pvalue))
 
 
 def test_distinct_n_paper_per_dialogue_then_averaged() -> None:
@@ -454,11 +475,27 @@ def test_say_do_summary_hand_computed() -> None:
 
 
 def test_human_say_do_through_the_shared_function_matches_the_reference() -> None:
+    from simsocial.data import human as human_data
     from simsocial.metrics.say_do import human_say_do_pairs, say_do_summary
 
-    ref = human_reference().say_do
+    # Recounted from the release's columns with plain pandas: the persuadee's stated amount (B5, annotated
+    # 300_info.xlsx) and actual donation (B6, full_info.csv), ids not starting BAD_, both amounts in [0, 2].
+    annotated = pd.read_excel(human_data.data_path("AnnotatedData", "300_info.xlsx"))
+    info = pd.read_csv(human_data.data_path("FullData", "full_info.csv"))
+    stated = annotated[annotated["B4"] == 1].set_index("B2")["B5"]
+    actual = info[info["B4"] == 1].set_index("B2")["B6"].reindex(stated.index)
+    keep = (~stated.index.str.startswith("BAD_") & stated.between(0, 2) & actual.between(0, 2)).to_numpy()
+    b5, b6 = stated.to_numpy(float)[keep], actual.to_numpy(float)[keep]
+    assert len(b5) == 164
+    by_hand = {"gave_different": np.mean(~np.isclose(b5, b6)), "gave_less": np.mean(b6 < b5 - 1e-9),
+               "gave_more": np.mean(b6 > b5 + 1e-9), "stated_positive_gave_zero": np.mean(b6[b5 > 0] == 0)}  # fmt: skip
+    assert by_hand["gave_different"] == pytest.approx(71 / 164)  # 0.433, the figure the docs quote
+
     s = say_do_summary(*human_say_do_pairs("default"), rng=0, n_resamples=200)
-    assert s.n == ref.n == 164
-    assert s.shares["gave_less"].estimate == pytest.approx(ref.share_gave_less)
-    assert s.shares["stated_positive_gave_zero"].estimate == pytest.approx(ref.share_stated_positive_gave_zero)
-    assert s.shares["gave_different"].estimate == pytest.approx(0.433, abs=0.005)
+    ref = human_reference().say_do
+    assert s.n == ref.n == len(b5)
+    for name, share in by_hand.items():
+        assert s.shares[name].estimate == pytest.approx(share), name
+    assert s.mean_gap.estimate == pytest.approx(np.mean(b6 - b5))
+    assert ref.share_gave_less == pytest.approx(by_hand["gave_less"])
+    assert ref.share_stated_positive_gave_zero == pytest.approx(by_hand["stated_positive_gave_zero"])

@@ -14,16 +14,17 @@ import sys
 from pathlib import Path
 
 import pytest
+from guards import require, skip_or_fail
 
 from simsocial.llm.embedded import find_server_binary
 
-pytestmark = pytest.mark.skipif(shutil.which("objdump") is None, reason="objdump (binutils) not installed")
+require(shutil.which("objdump") is not None, "objdump (binutils) not installed")
 
 
 def _build_info() -> dict[str, str]:
     path = Path(sys.executable).parent.parent / "llama-build-info.txt"
     if not path.is_file():
-        pytest.skip("llama.cpp was not installed by tools/build-llama.sh")
+        skip_or_fail("llama.cpp was not installed by tools/build-llama.sh")
     return dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
 
 

@@ -50,8 +50,17 @@ def test_run_writes_the_output_contract(first_run, scenario) -> None:
     data = _contents(result.out_dir)
     dialogues, turns, cands = data["dialogues.parquet"], data["turns.parquet"], data["candidates.parquet"]
     assert sorted(dialogues["method"].value_counts().items()) == [("direct", 2), ("vs_standard", 2)]
+    assert sorted(dialogues["dialogue_id"]) == sorted(f"{m}-{i:05d}" for m in ("direct", "vs_standard") for i in (0, 1))
+    # Every dialogue is ok, or says why not: a status the contract knows and its cause in `error`.
+    assert set(dialogues["status"]) <= {"ok", "degraded", "failed"}
     ok = dialogues[dialogues["status"] == "ok"]
-    assert len(ok) >= 3, dialogues[["dialogue_id", "status"]]
+    assert ok["error"].isna().all(), ok[["dialogue_id", "error"]]
+    for _, row in dialogues[dialogues["status"] != "ok"].iterrows():
+        assert isinstance(row["error"], str) and row["error"].strip(), row[["dialogue_id", "status", "error"]]
+    assert (dialogues["final_donation"].isna() == (dialogues["status"] == "failed")).all()
+    status_counts = json.loads((result.out_dir / "run.json").read_text())["counts"]["status"]
+    assert status_counts == dialogues["status"].value_counts().to_dict()  # the manifest hides none
+    assert len(ok) >= 3, dialogues[["dialogue_id", "status", "error"]]
     for _, row in ok.iterrows():
         assert row["n_turns"] == TURNS
         assert len(row["stances"]) == TURNS

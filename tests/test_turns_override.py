@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 from cli_helpers import REPO, SCENARIO, simsocial
+from net_helpers import dead_base_url
 
 from simsocial.sim.scenario import ScenarioError, TurnsError, load_scenario
 
 PAPER_SCENARIO = REPO / "scenarios" / "vs_paper_persuasion.yaml"
-DEAD = ["--base-url", "http://127.0.0.1:9/v1", "--model", "m"]  # never reached: refused before any call
+DEAD = ["--base-url", dead_base_url(), "--model", "m"]  # never reached: refused before any call
 ODD = "this scenario counts turns in utterances (turns.unit: utterances), so --turns must be even"
 
 

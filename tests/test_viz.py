@@ -13,12 +13,14 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from guards import require, require_module
 
-pytest.importorskip("solara")
-pytest.importorskip("websockets")
-from headless_chromium import HeadlessChromium, chromium_path  # noqa: E402
+require_module("solara")
+require_module("websockets")
+from headless_chromium import HeadlessChromium, chromium_path  # noqa: E402 - needs websockets
 
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(chromium_path() is None, reason="chromium not installed")]
+require(chromium_path() is not None, "chromium not installed (make browser)")
+pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
 
 

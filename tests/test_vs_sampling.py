@@ -92,10 +92,8 @@ def test_one_draw_consumes_one_number_from_the_generator() -> None:
 
 
 @pytest.mark.parametrize("selection", ["probability", "uniform"])
-def test_sampler_leaves_global_random_state_alone(selection: str) -> None:
+def test_sampler_leaves_global_random_state_alone(selection: str, global_random_restored: None) -> None:
     dist = distribution([0.2, 0.5, 0.3])
-    np.random.seed(2024)
-    random.seed(2024)
     np_state = np.random.get_state()
     py_state = random.getstate()
     rng = np.random.default_rng(5)
@@ -107,8 +105,6 @@ def test_sampler_leaves_global_random_state_alone(selection: str) -> None:
     assert random.getstate() == py_state
     # And the other way round: touching the global state does not change what a seeded rng draws.
     baseline = run(dist, 8, selection, 50)
-    np.random.seed(1)
-    random.seed(1)
-    np.random.random(1000)
+    np.random.random(1000)  # moved on (never reseeded: the fixture puts it back afterwards)
     random.random()
     assert run(dist, 8, selection, 50) == baseline

@@ -32,6 +32,7 @@ _PROB_KEYS = ("probability", "prob", "p", "confidence", "weight", "likelihood")
 _DECODER = json.JSONDecoder()
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?|-?\.\d+")
 _LIST_KEYS = ("responses", "candidates", "options", "replies", "answers", "items")
+_MIXED_SUM_TOLERANCE = 0.01  # percentages and fractions read apart must sum to 1 within this
 
 
 def is_unclosed_json(text: str | None) -> bool:
@@ -235,8 +236,9 @@ def _repair_probabilities(raw_probs: list[Any], expect_probabilities: bool, repa
     if len(known) < len(values):
         if expect_probabilities:
             repairs.append("probability_missing")
-        # A missing probability gets the mean of the stated ones (uniform if none was stated).
-        fill = (sum(known) / len(known)) if known and sum(known) > 0 else 1.0
+        # A missing probability gets the mean of the stated ones (uniform if none was stated; stated zeros
+        # give it zero too, so all-zero answers end uniform rather than certain of the unstated candidate).
+        fill = (sum(known) / len(known)) if known else 1.0
         values = [fill if v is None else v for v in values]
     if any(v < 0 for v in values):
         repairs.append("negative_probability")
@@ -245,7 +247,13 @@ def _repair_probabilities(raw_probs: list[Any], expect_probabilities: bool, repa
         # Answers like 70, 20, 10 are percentages written without the sign.
         repairs.append("probability_above_one")
         if all(v <= 100 for v in values):
-            values = [v / 100 for v in values]
+            # [70, 0.3] mixes a percentage with a fraction: read each as what it is when that sums to 1.
+            mixed = [v / 100 if v > 1 else v for v in values]
+            if any(0 < v <= 1 for v in values) and abs(sum(mixed) - 1) <= _MIXED_SUM_TOLERANCE:
+                repairs.append("percent_fraction_mixed")
+                values = mixed
+            else:
+                values = [v / 100 for v in values]
     return [float(v) for v in values]
 
 
