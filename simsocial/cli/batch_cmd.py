@@ -89,7 +89,7 @@ def batch(
         str | None,
         typer.Option(
             "--address",
-            help="With --executor ray: the cluster to join ('auto', 'ray://head:10001'); \\[default: a local one]",
+            help="With --executor ray: the cluster to join ('auto', 'ray://head:10001'); [default: a local one]",
             envvar="RAY_ADDRESS",
         ),
     ] = None,  # fmt: skip
@@ -103,7 +103,7 @@ def batch(
             "-n",
             min=1,
             max=MAX_DIALOGUES,
-            help="Dialogues per cell \\[default: the sweep file's]",
+            help="Dialogues per cell [default: the sweep file's]",
             show_default=False,
         ),
     ] = None,  # fmt: skip
@@ -124,7 +124,7 @@ def batch(
             "--shard-size",
             min=1,
             max=MAX_SHARD_SIZE,
-            help="Dialogues per checkpoint shard \\[default: the sweep file's, 64]",
+            help="Dialogues per checkpoint shard [default: the sweep file's, 64]",
             show_default=False,
         ),
     ] = None,

@@ -19,7 +19,7 @@ MaxCalls = Annotated[
     int | None,
     typer.Option("--max-calls", min=1, max=MAX_CALLS, help="Stop admitting dialogues before this many calls to the "
                  "endpoint would be exceeded (cached answers are free); dialogues in flight finish, the run is "
-                 "marked incomplete, and the same command (batch: with --resume) continues it."),
+                 "marked incomplete, and the command it prints continues it."),
 ]  # fmt: skip
 MaxTokens = Annotated[
     int | None,

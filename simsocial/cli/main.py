@@ -51,7 +51,7 @@ def load_command(name: str) -> TyperCommand:
     """Import ``name``'s module and build its click command (as Typer would for the whole app)."""
     import importlib
 
-    sub = typer.Typer(add_completion=False, pretty_exceptions_show_locals=False)
+    sub = typer.Typer(add_completion=False, pretty_exceptions_show_locals=False, rich_markup_mode=None)  # as `app`
     importlib.import_module(COMMANDS[name][0]).register(sub)
     for info in sub.registered_commands:
         if info.cls in (None, TyperCommand):
@@ -76,7 +76,7 @@ class _Group(_NoBoolMetavar, TyperGroup):
         if cmd_name not in COMMANDS:
             return super().get_command(ctx, cmd_name)
         if self._listing:  # `simsocial --help`: the name and its one-line help are enough
-            return TyperCommand(cmd_name, help=COMMANDS[cmd_name][1])
+            return TyperCommand(cmd_name, help=COMMANDS[cmd_name][1], short_help=COMMANDS[cmd_name][1])
         if cmd_name not in self.commands:
             self.add_command(load_command(cmd_name), cmd_name)
         return self.commands[cmd_name]
@@ -96,6 +96,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_show_locals=False,  # locals may hold an API key
+    # Plain help: every option's full name stays visible at 80 columns (Rich's option table cut them to
+    # "--persuader-api-…"), and `simsocial --help` needs no Rich.
+    rich_markup_mode=None,
 )
 
 

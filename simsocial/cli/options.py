@@ -65,28 +65,28 @@ Structured = Annotated[
 Quiet = Annotated[bool, flag("--quiet", "-q", help="No progress display.")]
 Turns = Annotated[
     int | None,
-    typer.Option("--turns", "-t", min=1, max=MAX_TURNS, help="Turns per dialogue \\[default: the scenario's max_turns]",
+    typer.Option("--turns", "-t", min=1, max=MAX_TURNS, help="Turns per dialogue [default: the scenario's max_turns]",
                  show_default=False),
 ]  # fmt: skip
 K = Annotated[
     int | None,
     typer.Option("--k", min=1, max=MAX_K, show_default=False,
-                 help="Candidates per call of the methods that give several \\[default: the scenario's, else 5]"),
+                 help="Candidates per call of the methods that give several [default: the scenario's, else 5]"),
 ]  # fmt: skip
 TailThreshold = Annotated[
     float | None,
     typer.Option("--tail-threshold", max=1, callback=lambda v: _positive(v, "--tail-threshold"), show_default=False,
-                 help="VS methods: ask that each probability be below p \\[default: the scenario's, else none]"),
+                 help="VS methods: ask that each probability be below p [default: the scenario's, else none]"),
 ]  # fmt: skip
 SelectionOpt = Annotated[
     Selection | None,
     typer.Option("--selection", show_default=False,
-                 help="How the candidate is drawn \\[default: probability for VS methods, uniform otherwise]"),
+                 help="How the candidate is drawn [default: probability for VS methods, uniform otherwise]"),
 ]  # fmt: skip
 Temperature = Annotated[
     float | None,
     typer.Option("--temperature", min=0, max=2, show_default=False,
-                 help="Sampling temperature sent with every call \\[default: the scenario's, else 0.7]"),
+                 help="Sampling temperature sent with every call [default: the scenario's, else 0.7]"),
 ]  # fmt: skip
 
 
@@ -174,7 +174,7 @@ PersuaderKeyEnv = Annotated[
     str | None,
     typer.Option(
         "--persuader-api-key-env",
-        help="Environment variable holding the persuader's key \\[default: OPENAI_API_KEY]",
+        help="Environment variable holding the persuader's key [default: OPENAI_API_KEY]",
         show_default=False,
     ),
 ]

@@ -79,7 +79,7 @@ def run(
             "-m",
             help="Method for every role (direct, sequence, multi_turn, vs_standard, "
             "vs_cot, vs_multi) or per role: 'persuader=direct,persuadee=vs_standard'. Repeat to compare "
-            "conditions in one run. \\[default: the scenario's methods]",
+            "conditions in one run. [default: the scenario's methods]",
             show_default=False,
         ),
     ] = None,
@@ -93,14 +93,14 @@ def run(
             "--top-p",
             min=0.0,
             max=1.0,
-            help="Nucleus sampling top_p sent with every call \\[default: the scenario's, else the server's]",
+            help="Nucleus sampling top_p sent with every call [default: the scenario's, else the server's]",
             show_default=False,
         ),
     ] = None,
     seed: Seed = 0,
     out: Annotated[
         Path | None,
-        typer.Option(help="Run directory \\[default: outputs/<scenario>-<time>]", show_default=False),
+        typer.Option(help="Run directory [default: outputs/<scenario>-<time>]", show_default=False),
     ] = None,
     base_url: BaseUrl = None,
     model: ModelName = None,
@@ -119,7 +119,7 @@ def run(
     max_tokens: MaxTokens = None,
     persuader_base_url: Annotated[
         str | None,
-        typer.Option(help="The persuader's own OpenAI-compatible endpoint \\[default: --base-url]", show_default=False),
+        typer.Option(help="The persuader's own OpenAI-compatible endpoint [default: --base-url]", show_default=False),
     ] = None,
     persuader_model: PersuaderModelName = None,
     persuader_api_key_env: PersuaderKeyEnv = None,
