@@ -60,13 +60,17 @@ def _hold_lock(directory: Path) -> subprocess.Popen[str]:
 # --- one writer per --out -------------------------------------------------------------------------------
 def test_a_second_run_into_a_directory_being_written_is_refused_at_once(tmp_path: Path) -> None:
     out = tmp_path / "run"
-    with FaultServer(schema_answers=True, ok_delay_s=3.0) as slow:  # 5 rounds of calls: 15 s of writing
+    # The pre-flight is answered at once, the first run's first two dialogue calls after 45 s (however long
+    # the second command takes to start on a loaded machine), the rest at once.
+    with FaultServer(["ok", "hang", "hang"], hang_s=45.0, schema_answers=True) as slow:
         argv = [sys.executable, "-m", "simsocial.cli.main", *map(str, run_args(slow.base_url, out))]
         first = subprocess.Popen(
             argv, env=_env(), cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         )
         try:
-            _wait_for(lambda: len(slow.requests) >= 2, "the first run's dialogue calls")  # pre-flight, then a dialogue
+            _wait_for(
+                lambda: len(slow.requests) >= 2, "the first run's dialogue calls", timeout=120
+            )  # pre-flight first
             assert (out / LOCK_FILE).is_file()
             calls_before = len(slow.requests)
             second = simsocial(*run_args(slow.base_url, out), cwd=tmp_path, timeout=60)
