@@ -182,3 +182,32 @@ CANDIDATE_ENTROPY = math.log(2)
 
 if __name__ == "__main__":
     print(write_synthetic_run(sys.argv[1] if len(sys.argv) > 1 else "outputs/synthetic"))
+
+
+FOOD_BANK_SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "local_food_bank.yaml"
+FOOD_BANK_FACTOR = 2.5  # the food bank pays $5, the study $2: the synthetic amounts, as shares, on a $5 payment
+
+
+def write_food_bank_run(out: str | Path) -> Path:
+    """The synthetic run as if made on scenarios/local_food_bank.yaml ($0–5 of a $5 voucher).
+
+    Every amount is the synthetic one × 2.5, so as a share of the payment it equals the synthetic amount's
+    share of $2; run.json carries the scenario's config (payment, donation range, currency) as a real run's does.
+    """
+    import pyarrow.compute as pc
+    import yaml
+
+    out = write_synthetic_run(out)
+    amounts = {contract.DIALOGUES_FILE: ("final_donation", "last_stated_amount"),
+               contract.TURNS_FILE: ("stated_amount",), contract.CANDIDATES_FILE: ("stated_amount",)}  # fmt: skip
+    for name, columns in amounts.items():
+        table = pq.read_table(out / name)
+        for column in columns:
+            index = table.schema.get_field_index(column)
+            table = table.set_column(index, column, pc.multiply(table[column], FOOD_BANK_FACTOR))
+        pq.write_table(table, out / name)
+    manifest = json.loads((out / contract.RUN_MANIFEST).read_text())
+    config = yaml.safe_load(FOOD_BANK_SCENARIO.read_text())
+    manifest["scenario"] = {"name": config["name"], "path": str(FOOD_BANK_SCENARIO), "config": config}
+    (out / contract.RUN_MANIFEST).write_text(json.dumps(manifest, indent=2))
+    return out

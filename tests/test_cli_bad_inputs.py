@@ -1,5 +1,9 @@
-"""Issue 11, defect 4: bad command-line input gets a short error, a non-zero exit, no traceback and no
-partial output — each case through the real CLI in a subprocess."""
+"""Issue 11, defect 4 and issue 16: bad command-line input gets a short error, a non-zero exit, no traceback and
+no partial output — each case through the real CLI in a subprocess.
+
+Issue 16 added the bounds on every count (a typo like ``-n 99999999999999999999`` once planned more dialogues
+than memory holds), seeds, an ``--out`` that is a file, an unwritable cache, bad persona CSVs, a sweep file
+beyond its bounds, ``compare`` of a run paid otherwise than the study, and of an interrupted run."""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from cli_helpers import SCENARIO, simsocial
-from synthetic_run import write_synthetic_run
+from synthetic_run import FOOD_BANK_SCENARIO, write_food_bank_run, write_synthetic_run
 
 DEAD = ["--base-url", "http://127.0.0.1:9/v1", "--model", "m"]  # never reached: every case fails before a call
 
@@ -32,24 +36,100 @@ CASES = [
     ("batch-missing-sweep", ["batch", "missing.yaml", "--out", "OUT"], "missing.yaml"),
     ("batch-executor", ["batch", "SWEEP", "--out", "OUT", "--executor", "bogus"], "--executor"),
     ("batch-structured-output", ["batch", "SWEEP", "--out", "OUT", "--structured-output", "x"], "--structured-output"),
+    # issue 16: every count and size has an upper bound, checked before anything starts
+    ("huge-dialogues", ["run", SCENARIO, "-n", "99999999999999999999", "--out", "OUT", *DEAD], "--dialogues"),
+    ("dialogues-times-methods", ["run", SCENARIO, "-n", "600000", "-m", "direct", "-m", "vs_standard", "--out", "OUT",
+                                 *DEAD], "--dialogues"),
+    ("huge-concurrency", ["run", SCENARIO, "-c", "99999999999", "--out", "OUT", *DEAD], "--concurrency"),
+    ("huge-max-calls", ["run", SCENARIO, "--max-calls", "99999999999999999999", "--out", "OUT", *DEAD], "--max-calls"),
+    ("huge-max-tokens", ["run", SCENARIO, "--max-tokens", "99999999999999999999", "--out", "OUT", *DEAD],
+     "--max-tokens"),
+    ("batch-huge-dialogues", ["batch", "SWEEP", "--out", "OUT", "-n", "99999999999999999999"], "--dialogues"),
+    ("batch-huge-workers", ["batch", "SWEEP", "--out", "OUT", "-x", "processes", "--workers", "99999999"], "--workers"),
+    ("batch-huge-shard-size", ["batch", "SWEEP", "--out", "OUT", "--shard-size", "99999999999"], "--shard-size"),
+    ("batch-huge-concurrency", ["batch", "SWEEP", "--out", "OUT", "-c", "99999999999"], "--concurrency"),
+    ("sweep-file-dialogues", ["batch", "SWEEP_HUGE_N", "--out", "OUT"], "dialogues"),
+    ("sweep-file-grid", ["batch", "SWEEP_HUGE_GRID", "--out", "OUT"], "cells"),
+    ("sweep-file-seed", ["batch", "SWEEP_NEG_SEED", "--out", "OUT"], "seed -1"),
+    # seeds, --out, the cache
+    ("negative-seed", ["run", SCENARIO, "--seed", "-1", "--out", "OUT", *DEAD], "--seed"),
+    ("seed-2-to-63", ["run", SCENARIO, "--seed", str(2**63), "--out", "OUT", *DEAD], "--seed"),
+    ("out-is-a-file", ["run", SCENARIO, "--out", "AFILE", *DEAD], "is a file"),
+    ("batch-out-is-a-file", ["batch", "SWEEP", "--out", "AFILE"], "is a file"),
+    ("cache-under-a-file", ["run", SCENARIO, "--cache", "/dev/null/llm.sqlite", "--out", "OUT", *DEAD],
+     "cache /dev/null/llm.sqlite"),
+    ("cache-in-proc", ["run", SCENARIO, "--cache", "/proc/simsocial/llm.sqlite", "--out", "OUT", *DEAD],
+     "cache /proc/simsocial/llm.sqlite"),
+    ("cache-is-a-dir", ["run", SCENARIO, "--cache", "EMPTY", "--out", "OUT", *DEAD], "is a directory"),
+    ("batch-cache-under-a-file", ["batch", "SWEEP", "--out", "OUT", "--cache", "/dev/null/llm.sqlite"],
+     "cache /dev/null/llm.sqlite"),
+    # persona CSVs (the food bank scenario, its CSV replaced)
+    ("persona-csv-missing", ["run", "PERSONAS_MISSING", "--out", "OUT", *DEAD], "persona CSV not found"),
+    ("persona-csv-empty", ["run", "PERSONAS_EMPTY", "--out", "OUT", *DEAD], "is empty"),
+    ("persona-csv-header-only", ["run", "PERSONAS_HEADER", "--out", "OUT", *DEAD], "no rows"),
+    ("persona-csv-binary", ["run", "PERSONAS_BINARY", "--out", "OUT", *DEAD], "is binary"),
+    ("persona-csv-quoting", ["run", "PERSONAS_QUOTING", "--out", "OUT", *DEAD], "quoting"),
+    ("persona-csv-no-column", ["run", "PERSONAS_NO_COLUMN", "--out", "OUT", *DEAD], "no column 'persona'"),
+    ("persona-csv-unknown-column", ["run", "PERSONAS_UNKNOWN", "--out", "OUT", *DEAD], "unknown column(s) colour"),
+    ("batch-persona-csv", ["batch", "SWEEP_PERSONAS", "--out", "OUT"], "unknown column(s) colour"),
+    # compare
+    ("compare-other-payment", ["compare", "FOOD_RUN", "--out", "OUT"], "--scale share"),
+    ("compare-interrupted", ["compare", "INTERRUPTED", "--out", "OUT"], "interrupted run"),
+    ("compare-negative-seed", ["compare", "RUN", "--out", "OUT", "--seed", "-1"], "--seed"),
+    ("compare-huge-resamples", ["compare", "RUN", "--out", "OUT", "--resamples", "99999999999"], "--resamples"),
 ]  # fmt: skip
+
+PERSONA_CSVS = {  # name -> bytes of the food bank scenario's persona CSV (None: no file)
+    "MISSING": None,
+    "EMPTY": b"",
+    "HEADER": b"persona_id,persona\n",
+    "BINARY": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 4,
+    "QUOTING": b'persona_id,persona\ns01,"You are a student\ns02,x\n',
+    "NO_COLUMN": b"persona_id,bio\ns01,You are a student.\n",
+    "UNKNOWN": b"persona_id,persona,colour\ns01,You are a student.,blue\n",
+}
+
+
+def _fixtures(tmp_path: Path) -> dict[str, Path]:
+    """The files the cases name: runs, sweeps, scenarios with bad persona CSVs, an interrupted run."""
+    run = write_synthetic_run(tmp_path / "run")
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "broken.yaml").write_text("task: [\n")
+    (tmp_path / "a-file").write_text("not a directory\n")
+    sweeps = {"SWEEP": "dialogues: 1\n", "SWEEP_HUGE_N": "dialogues: 99999999999\n",
+              "SWEEP_HUGE_GRID": f"dialogues: 1\nseeds: {list(range(20_001))}\n",
+              "SWEEP_NEG_SEED": "dialogues: 1\nseeds: [-1]\n"}  # fmt: skip
+    names = {"RUN": run, "OUT": tmp_path / "out", "EMPTY": tmp_path / "empty", "BROKEN": tmp_path / "broken.yaml",
+             "AFILE": tmp_path / "a-file"}  # fmt: skip
+    for name, body in sweeps.items():
+        names[name] = tmp_path / f"{name.lower()}.yaml"
+        names[name].write_text(f"name: s\nscenario: {SCENARIO}\nmethods: [direct]\n{body}")
+    food_bank = FOOD_BANK_SCENARIO.read_text()
+    for name, content in PERSONA_CSVS.items():
+        csv = tmp_path / f"personas-{name.lower()}.csv"
+        if content is not None:
+            csv.write_bytes(content)
+        names[f"PERSONAS_{name}"] = tmp_path / f"food-bank-{name.lower()}.yaml"
+        names[f"PERSONAS_{name}"].write_text(food_bank.replace("path: personas/students.csv", f"path: {csv}"))
+    names["SWEEP_PERSONAS"] = tmp_path / "sweep-personas.yaml"
+    names["SWEEP_PERSONAS"].write_text(f"name: s\nscenario: {names['PERSONAS_UNKNOWN']}\nmethods: [direct]\n")
+    names["FOOD_RUN"] = write_food_bank_run(tmp_path / "food-run")
+    interrupted = tmp_path / "interrupted"
+    (interrupted / "shards").mkdir(parents=True)
+    (interrupted / "fingerprint.json").write_text('{"version": 1, "settings": {}}')
+    names["INTERRUPTED"] = interrupted
+    return names
 
 
 @pytest.mark.parametrize(("argv", "names"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_bad_input_is_one_clear_error(tmp_path: Path, argv: list, names: str) -> None:
-    run = write_synthetic_run(tmp_path / "run")
-    (tmp_path / "empty").mkdir()
-    (tmp_path / "broken.yaml").write_text("task: [\n")
-    sweep = tmp_path / "sweep.yaml"
-    sweep.write_text(f"name: s\nscenario: {SCENARIO}\nmethods: [direct]\ndialogues: 1\n")
-    names_for = {"RUN": run, "OUT": tmp_path / "out", "EMPTY": tmp_path / "empty", "BROKEN": tmp_path / "broken.yaml",
-                 "SWEEP": sweep}  # fmt: skip
+    names_for = _fixtures(tmp_path)
     before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
 
     result = simsocial(*[names_for.get(a, a) if isinstance(a, str) else a for a in argv], cwd=tmp_path, timeout=60)
 
-    assert result.code != 0
-    assert "Traceback" not in result.output
+    assert result.code == 2, result.output
+    assert "Traceback" not in result.output and "please report it" not in result.output
     assert names in result.output
     assert len(result.output.strip().splitlines()) <= 8  # a short message (usage errors come framed by typer)
     assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before  # nothing written

@@ -164,5 +164,6 @@ def budget_message(budget: Budget, done: int, wanted: int, stats: CallStats | An
     return (
         f"budget reached ({budget.describe()}): stopped admitting dialogues; {done} of {wanted} dialogues are "
         f"done and saved ({stats.endpoint_calls} calls, {stats.prompt_tokens + stats.completion_tokens} tokens "
-        f"spent). The run is marked incomplete. Continue with a budget for the rest:\n  {again}"
+        f"spent; {stats.cache_hits} answer(s) from the cache, free). The run is marked incomplete. Continue with "
+        f"a budget for the rest:\n  {again}"
     )

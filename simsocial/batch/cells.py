@@ -9,6 +9,7 @@ re-running a finished sweep with more ``--dialogues`` and ``--resume`` extends i
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import itertools
 import json
@@ -18,7 +19,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from simsocial.batch.sweep import Endpoint, Sweep
+from simsocial.batch.sweep import Endpoint, Sweep, check_grid
 from simsocial.sim.conditions import make_condition, parse_condition
 from simsocial.sim.dialogue import Condition
 from simsocial.sim.scenario import Scenario
@@ -98,6 +99,7 @@ def expand_cells(sweep: Sweep, scenario: Scenario, dialogues: int | None = None)
     settings reached twice) are kept once.  Raises ValueError naming the entry whose condition is invalid.
     """
     n = dialogues or sweep.dialogues
+    check_grid(sweep, n)  # a --dialogues override is bounded like the file's own value
     cells: dict[str, Cell] = {}
     for index, entry in enumerate(sweep.methods):
         lists = {name: values if values is not None else [_KEEP] for name, values in sweep.knobs_for(entry).items()}
@@ -112,7 +114,16 @@ def expand_cells(sweep: Sweep, scenario: Scenario, dialogues: int | None = None)
             for endpoint, seed in itertools.product(sweep.endpoints, sweep.seeds):
                 cell = _cell(entry.method, condition, endpoint, seed, n, scenario)
                 cells.setdefault(cell.cell_id, cell)
-    return list(cells.values())
+    return _distinct_labels(list(cells.values()))
+
+
+def _distinct_labels(cells: list[Cell]) -> list[Cell]:
+    """Cells whose labels coincide (settings a label does not show) get their id's hash appended."""
+    counts: dict[str, int] = {}
+    for cell in cells:
+        counts[cell.label] = counts.get(cell.label, 0) + 1
+    return [dataclasses.replace(c, label=f"{c.label}-{c.cell_id.rsplit('-', 1)[1]}") if counts[c.label] > 1 else c
+            for c in cells]  # fmt: skip
 
 
 def _cell(
@@ -129,9 +140,19 @@ def _cell(
     }
     digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:8]
     temperature = condition.persuadee.temperature
-    label = f"{condition.label}-t{temperature:g}-{endpoint.model or 'embedded'}-s{seed}"
-    return Cell(f"{_slug(label)}-{digest}", label, method_spec, condition, endpoint, seed, dialogues,
-                scenario.turns.max_turns)  # fmt: skip
+    where = f"t{temperature:g}-{endpoint.model or 'embedded'}-s{seed}"
+    cell_id = f"{_slug(f'{condition.label}-{where}')}-{digest}"  # unchanged, so existing sweeps still resume
+    return Cell(cell_id, f"{condition.label}{_knob_tags(condition)}-{where}", method_spec, condition,
+                endpoint, seed, dialogues, scenario.turns.max_turns)  # fmt: skip
+
+
+def _knob_tags(condition: Condition) -> str:
+    """``-k5`` when the condition's label leaves k out: a method label omits k at 5 whatever the scenario's
+    k is, so a cell at k=5 would otherwise look like the scenario's own setting (``-kmodel``: model-decided)."""
+    config = condition.persuadee
+    if "k=" in condition.label or not (config.method.returns_list or config.method == Method.MULTI_TURN):
+        return ""
+    return f"-k{config.k}" if config.k is not None else "-kmodel"
 
 
 def _config_identity(config: MethodConfig) -> dict[str, Any]:

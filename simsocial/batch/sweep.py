@@ -27,6 +27,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from simsocial.bounds import MAX_CELLS, MAX_DIALOGUES, MAX_SEED, MAX_SHARD_SIZE, MAX_SWEEP_DIALOGUES
 from simsocial.llm.roles import RoleEndpoint
 from simsocial.sim.scenario import Personas, Scenario, load_scenario
 from simsocial.vs import Method
@@ -154,10 +155,10 @@ class Sweep(Knobs):
         None, description="the persuader's own endpoint in every cell (simsocial.llm.roles); default: the cell's"
     )
     seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
-    dialogues: int = Field(10, ge=1, description="dialogues per cell")
+    dialogues: int = Field(10, ge=1, le=MAX_DIALOGUES, description="dialogues per cell")
     turns: int | None = Field(None, ge=1, le=100, description="overrides the scenario's max_turns")
     personas: Personas | None = Field(None, description="overrides the scenario's persona source")
-    shard_size: int = Field(64, ge=1, description="dialogues per checkpoint shard")
+    shard_size: int = Field(64, ge=1, le=MAX_SHARD_SIZE, description="dialogues per checkpoint shard")
 
     @field_validator("methods", mode="before")
     @classmethod
@@ -186,10 +187,43 @@ class Sweep(Knobs):
     def _seed_list(cls, value: Any) -> Any:
         return _as_list(value)
 
+    @field_validator("seeds")
+    @classmethod
+    def _seed_range(cls, value: list[int]) -> list[int]:
+        for seed in value:
+            if not 0 <= seed <= MAX_SEED:
+                raise ValueError(f"seed {seed} is outside 0..2**63-1")
+        return value
+
+    @model_validator(mode="after")
+    def _bounded_grid(self) -> Sweep:
+        check_grid(self, self.dialogues)
+        return self
+
+    def grid_size(self) -> int:
+        """Cells before duplicates are merged: the product of every list, per method entry."""
+        size = 0
+        for entry in self.methods:
+            per_entry = len(self.endpoints) * len(self.seeds)
+            for values in self.knobs_for(entry).values():
+                per_entry *= len(values) if values is not None else 1
+            size += per_entry
+        return size
+
     def knobs_for(self, entry: MethodEntry) -> dict[str, list[Any] | None]:
         """The knob lists an entry uses: its own where given, else the sweep's."""
         return {name: getattr(entry, name) if getattr(entry, name) is not None else getattr(self, name)
                 for name in ("k", "tail_threshold", "selection", "temperature")}  # fmt: skip
+
+
+def check_grid(sweep: Sweep, dialogues: int) -> None:
+    """Refuse a grid of more than MAX_CELLS cells or MAX_SWEEP_DIALOGUES dialogues (ValueError), before expanding it."""
+    cells = sweep.grid_size()
+    if cells > MAX_CELLS:
+        raise ValueError(f"the grid has {cells:,} cells (at most {MAX_CELLS:,}); split the sweep")
+    if cells * dialogues > MAX_SWEEP_DIALOGUES:
+        raise ValueError(f"{cells:,} cells × {dialogues:,} dialogues = {cells * dialogues:,} dialogues "
+                         f"(at most {MAX_SWEEP_DIALOGUES:,} in one sweep); split the sweep")  # fmt: skip
 
 
 def load_sweep(path: str | Path) -> tuple[Sweep, Path]:

@@ -14,13 +14,14 @@ from typing import Any
 from simsocial.batch.cells import Cell
 from simsocial.batch.index import SWEEP_FILE, read_index
 from simsocial.batch.sweep import SweepError
+from simsocial.run_lock import LOCK_FILE
 
 SWEEP_MANIFEST = "sweep.json"
 
 
 def prepare_out_dir(out_dir: Path, record: dict[str, Any], cells: list[Cell], resume: bool) -> list[dict[str, Any]]:
     """Check ``out_dir`` may be written (fresh, or the same sweep when resuming); returns previous index rows."""
-    exists = out_dir.exists() and any(out_dir.iterdir())
+    exists = out_dir.exists() and any(p.name != LOCK_FILE for p in out_dir.iterdir())  # the lock is ours
     if exists and not resume:
         raise SweepError(
             f"{out_dir} is not empty. Pass --resume to continue the sweep that is there, "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from enum import StrEnum
@@ -11,6 +12,7 @@ from typing import Annotated
 import numpy as np
 import typer
 
+from simsocial.bounds import MAX_RESAMPLES, MAX_SEED
 from simsocial.data.cleaning import DEFAULT_POLICY, POLICIES
 
 # The policy names of simsocial.data.cleaning.POLICIES, as choices Typer can list in --help.
@@ -32,6 +34,11 @@ class CompareFormat(StrEnum):
 class CompareTable(StrEnum):
     default = "default"
     vs_paper = "vs-paper"
+
+
+class CompareScale(StrEnum):
+    amount = "amount"
+    share = "share"
 
 
 class DonationConstruct(StrEnum):
@@ -167,8 +174,12 @@ def compare(
         CleaningChoice,
         typer.Option(help="Cleaning policy, applied to human and simulated donations alike (simsocial.data.cleaning)."),
     ] = CleaningChoice[DEFAULT_POLICY],
-    seed: Annotated[int, typer.Option(help="Seed of the bootstrap and of the human subsamples.")] = 0,
-    resamples: Annotated[int, typer.Option(help="Bootstrap resamples per interval.", min=100)] = 2000,
+    seed: Annotated[
+        int, typer.Option(help="Seed of the bootstrap and of the human subsamples.", min=0, max=MAX_SEED)
+    ] = 0,
+    resamples: Annotated[
+        int, typer.Option(help="Bootstrap resamples per interval.", min=100, max=MAX_RESAMPLES)
+    ] = 2000,
     embed_base_url: Annotated[
         str | None,
         typer.Option(
@@ -190,11 +201,20 @@ def compare(
             show_default=False,
         ),
     ] = None,
+    scale: Annotated[
+        CompareScale,
+        typer.Option(
+            help="amount: donations as they are (a run paid otherwise than the study's $2 is refused); share: "
+            "every donation as a share of its payment, on both sides."
+        ),
+    ] = CompareScale.amount,
 ) -> None:
     from simsocial.cli.compare_checks import annotate_display, check_compare_inputs, sample_size_warnings, track_output
+    from simsocial.cli.compare_notes import cleaning_notes, column_headers, share_display
     from simsocial.metrics import language
     from simsocial.report import html as html_report
     from simsocial.report import plots
+    from simsocial.report import scale as scales
     from simsocial.report.compare import compare_runs, display_table, to_markdown
     from simsocial.report.rundir import read_runs
 
@@ -218,13 +238,20 @@ def compare(
     check_compare_inputs(run_dirs, out)  # a directory given twice, an unwritable --out: refused up front
     try:
         runs = read_runs(run_dirs)
-    except FileNotFoundError as exc:
-        raise typer.BadParameter(str(exc), param_hint="RUN_DIR") from exc
+        notes = scales.check_scales(runs, scale.value)  # a run paid otherwise: refused on the amount scale
+    except (FileNotFoundError, scales.ScaleError) as exc:
+        typer.secho(f"error: {exc}", err=True, fg="red")
+        raise typer.Exit(2) from None
+    if scale is CompareScale.share:
+        runs = [scales.to_common_scale(r) for r in runs]
     if donation is None:  # the paper's table reads the paper's construct unless told otherwise
         donation = DonationConstruct.in_dialogue if table_kind is CompareTable.vs_paper else DonationConstruct.final
     comparison = compare_runs(
         runs, cleaning=cleaning.value, n_resamples=resamples, seed=seed, embedder=embedder, donation=donation.value
     )
+    if scale is CompareScale.share:
+        comparison = dataclasses.replace(comparison, table=scales.as_shares(comparison.table),
+                                         settings=comparison.settings | {"scale": "share"})  # fmt: skip
 
     out.mkdir(parents=True, exist_ok=True)
     track_output(out)  # a failure from here on removes what was written (simsocial.cli.main.cli)
@@ -259,14 +286,18 @@ def compare(
 
         # Transposed — figures as rows, one column per source — so it fits a terminal.
         shown = annotate_display(display_table(comparison.table, comparison.human))
-        one_run = len({m.run for m in comparison.methods}) == 1
-        table = Table(title="Simulated vs human (PersuasionForGood)")
+        if scale is CompareScale.share:
+            shown = share_display(shown)
+        shares = " · donations as a share of the payment" if scale is CompareScale.share else ""
+        table = Table(title=f"Simulated vs human (PersuasionForGood){shares}")
         table.add_column("figure", style="bold")
-        for run, method in zip(shown["run"], shown["method"], strict=True):
-            table.add_column("human" if run == "human" else method if one_run else f"{run} · {method}", overflow="fold")
+        for header in column_headers(comparison.methods):
+            table.add_column(header, overflow="fold")
         for col in shown.columns[2:]:
             table.add_row(col, *[str(v) for v in shown[col]])
         Console().print(table)
+    for note in notes + cleaning_notes(comparison.methods):
+        typer.secho(f"note: {note}", err=True)
     for warning in sample_size_warnings(comparison.table):
         typer.secho(f"warning: {warning}", err=True, fg="yellow")
     typer.echo(

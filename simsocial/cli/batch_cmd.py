@@ -15,6 +15,7 @@ from rich.markup import escape
 
 from simsocial.batch import SweepError, plan_sweep, read_index, run_sweep
 from simsocial.batch.budget_run import EXIT_BUDGET, budget_message, estimate_table, sweep_estimates
+from simsocial.bounds import MAX_CONCURRENCY, MAX_DIALOGUES, MAX_SHARD_SIZE, MAX_WORKERS
 from simsocial.cli.budget_opts import DryRun, MaxCalls, MaxTokens, budget_of
 from simsocial.cli.cell_outcomes import human_donations, outcomes_table
 from simsocial.cli.options import (
@@ -29,6 +30,8 @@ from simsocial.cli.options import (
     Structured,
     StructuredOutput,
     Turns,
+    check_cache,
+    check_out_path,
     ensure_writable_dir,
     flag,
     persuader_endpoint,
@@ -46,6 +49,8 @@ from simsocial.cli.outcome import (
 from simsocial.cli.retry_opts import RetryFailed, retry_command, retry_hint
 from simsocial.llm.errors import FatalLLMError
 from simsocial.llm.factory import DEFAULT_CACHE_PATH, LLMSettings
+from simsocial.run_lock import OutLockedError, hold_out_lock
+from simsocial.sim.personas import check_persona_sources
 from simsocial.sim.resume import dialogues_on_disk
 
 console = Console(width=None if Console().is_terminal else 160)
@@ -76,13 +81,16 @@ def batch(
         ),
     ] = "local",  # fmt: skip
     workers: Annotated[
-        int | None, typer.Option("--workers", min=1, help="With --executor processes: worker processes (default 2).")
+        int | None,
+        typer.Option(
+            "--workers", min=1, max=MAX_WORKERS, help="With --executor processes: worker processes (default 2)."
+        ),
     ] = None,
     address: Annotated[
         str | None,
         typer.Option(
             "--address",
-            help="With --executor ray: the cluster to join ('auto', 'ray://head:10001'); \\[default: a local one]",
+            help="With --executor ray: the cluster to join ('auto', 'ray://head:10001'); [default: a local one]",
             envvar="RAY_ADDRESS",
         ),
     ] = None,  # fmt: skip
@@ -92,7 +100,12 @@ def batch(
     dialogues: Annotated[
         int | None,
         typer.Option(
-            "--dialogues", "-n", min=1, help="Dialogues per cell \\[default: the sweep file's]", show_default=False
+            "--dialogues",
+            "-n",
+            min=1,
+            max=MAX_DIALOGUES,
+            help="Dialogues per cell [default: the sweep file's]",
+            show_default=False,
         ),
     ] = None,  # fmt: skip
     turns: Turns = None,
@@ -102,6 +115,7 @@ def batch(
             "--concurrency",
             "-c",
             min=1,
+            max=MAX_CONCURRENCY,
             help="Dialogues in flight (and LLM calls; halved on HTTP 429). With --executor ray: per worker task.",
         ),
     ] = 16,  # fmt: skip
@@ -110,7 +124,8 @@ def batch(
         typer.Option(
             "--shard-size",
             min=1,
-            help="Dialogues per checkpoint shard \\[default: the sweep file's, 64]",
+            max=MAX_SHARD_SIZE,
+            help="Dialogues per checkpoint shard [default: the sweep file's, 64]",
             show_default=False,
         ),
     ] = None,
@@ -153,45 +168,49 @@ def batch(
     except ValueError as exc:
         hint = "; a sweep file's persuader_endpoint names its key in api_key_env" if persuader_api_key_env else ""
         fail(err, f"{exc}{hint}")
+    try:  # the sweep file, its grid and its persona CSV: refused before anything is written
+        plan = plan_sweep(sweep, dialogues=dialogues, base_url=base_url, model=model, turns=turns,
+                          persuader=persuader)  # fmt: skip
+        check_persona_sources(plan.scenario.personas)
+    except (SweepError, ValueError) as exc:
+        fail(err, str(exc))
     if dry_run:
-        try:
-            plan = plan_sweep(sweep, dialogues=dialogues, base_url=base_url, model=model, turns=turns,
-                              persuader=persuader)  # fmt: skip
-        except SweepError as exc:
-            err.print(f"[red]error:[/] {escape(str(exc))}")
-            raise typer.Exit(2) from None
         console.print(estimate_table(sweep_estimates(plan.scenario, plan.cells)))
         return
+    check_out_path(out)
     settings = LLMSettings(
         cache_path=None if no_cache else cache,
         cache_mode="off" if no_cache else "readwrite",
         structured_output=str(structured_output),  # type: ignore[arg-type]  # a declared choice
         server_log=out.absolute() / "llama-server.log",  # one log per sweep, in the sweep directory
     )
+    check_cache(settings.cache_path)
     if not resume:
         ensure_writable_dir(out, keep=False)
+    created = not out.exists()
+    out.mkdir(parents=True, exist_ok=True)  # the lock lives in it; removed again if nothing else is written
     # SIGTERM (a scheduler stopping the job) takes the same clean path as Ctrl-C.
     previous = signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
-        result = run_sweep(
-            sweep, out, resume=resume, executor=executor, address=address,  # type: ignore[arg-type]
-            dialogues=dialogues, base_url=base_url, model=model, llm=settings, concurrency=concurrency,
-            shard_size=shard_size, gguf=gguf, show_progress=not quiet, turns=turns,
-            budget=budget_of(max_calls, max_tokens), workers=workers, persuader=persuader, retry_failed=retry_failed,
-        )  # fmt: skip
+        with hold_out_lock(out):
+            result = run_sweep(
+                sweep, out, resume=resume, executor=executor, address=address,  # type: ignore[arg-type]
+                dialogues=dialogues, base_url=base_url, model=model, llm=settings, concurrency=concurrency,
+                shard_size=shard_size, gguf=gguf, show_progress=not quiet, turns=turns,
+                budget=budget_of(max_calls, max_tokens), workers=workers, persuader=persuader,
+                retry_failed=retry_failed,
+            )  # fmt: skip
+    except OutLockedError as exc:
+        fail(err, str(exc))
     except (SweepError, ValueError) as exc:  # RunMismatchError: a cell directory holds other settings
         fail(err, str(exc), EXIT_USAGE)
     except FatalLLMError as exc:  # the pre-flight call refused an endpoint, or the embedded server died
-        rows = read_index(out)
-        saved = sum(dialogues_on_disk(out / row["cell_dir"]) for row in rows)
-        total = sum(int(row["dialogues"]) for row in rows)
+        saved, total = _saved(out)
         fail(err, f"{exc}\n{saved} of {total} dialogue(s) are saved in {out}; fix the cause and run the same "
              "command with --resume.", EXIT_ERROR)  # fmt: skip
     except KeyboardInterrupt:
         again = [a for a in sys.argv[1:] if a != "--resume"]
-        rows = read_index(out)
-        saved = sum(dialogues_on_disk(out / row["cell_dir"]) for row in rows)
-        total = sum(int(row["dialogues"]) for row in rows)
+        saved, total = _saved(out)
         err.print(
             f"\n[yellow]interrupted[/]: {saved} of {total} dialogue(s) are saved in {escape(str(out))}/cells. "
             f"Resume with:\n  simsocial {escape(shlex.join(again))} --resume"
@@ -199,6 +218,8 @@ def batch(
         raise typer.Exit(EXIT_INTERRUPTED) from None
     finally:
         signal.signal(signal.SIGTERM, previous)
+        if created and out.is_dir() and not any(out.iterdir()):
+            out.rmdir()  # refused before writing anything: leave no directory behind
     rows = read_index(out)
     console.print(outcomes_table(out, rows, human_donations()))
     usage = result.stats
@@ -234,6 +255,12 @@ def batch(
             err.print(f"[red]  {n} cell(s): {escape(cause)}[/]", soft_wrap=True)
         raise typer.Exit(EXIT_ALL_FAILED if everything else EXIT_SOME_FAILED)
     console.print(f"compare with the human study: simsocial compare {escape(str(out))}")
+
+
+def _saved(out: Path) -> tuple[int, int]:
+    """Dialogues saved and wanted over the sweep's cells."""
+    rows = read_index(out)
+    return sum(dialogues_on_disk(out / row["cell_dir"]) for row in rows), sum(int(row["dialogues"]) for row in rows)
 
 
 def register(app: typer.Typer) -> None:

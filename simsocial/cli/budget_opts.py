@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from simsocial.bounds import MAX_CALLS, MAX_TOKENS
 from simsocial.cli.options import flag
 from simsocial.llm.budget import Budget
 
@@ -16,12 +17,15 @@ DryRun = Annotated[
 ]  # fmt: skip
 MaxCalls = Annotated[
     int | None,
-    typer.Option("--max-calls", min=1, help="Stop admitting dialogues before this many endpoint calls would be "
-                 "exceeded; dialogues in flight finish, the run is marked incomplete, --resume continues."),
+    typer.Option("--max-calls", min=1, max=MAX_CALLS, help="Stop admitting dialogues before this many calls to the "
+                 "endpoint would be exceeded (cached answers are free); dialogues in flight finish, the run is "
+                 "marked incomplete, and the command it prints continues it."),
 ]  # fmt: skip
 MaxTokens = Annotated[
     int | None,
-    typer.Option("--max-tokens", min=1, help="Same for prompt + completion tokens (cached answers cost nothing)."),
+    typer.Option(
+        "--max-tokens", min=1, max=MAX_TOKENS, help="Same for prompt + completion tokens (cached answers cost nothing)."
+    ),
 ]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from typer.core import TyperCommand, TyperGroup
@@ -22,12 +22,75 @@ class _NoBoolMetavar:
         return option
 
 
-class _Group(_NoBoolMetavar, TyperGroup):
-    pass
-
-
 class _Command(_NoBoolMetavar, TyperCommand):
     pass
+
+
+# Each command's module is imported only when that command runs (or its own --help is asked), so
+# `simsocial --help` and `--version` import no pandas, pyarrow, openai or Mesa.  The one-line help shown in
+# `simsocial --help` is kept here; tests/test_cli_startup.py checks it is each command's own.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "serve-local": ("simsocial.cli.serve_cmd",
+                    "Serve the embedded model as an OpenAI-compatible endpoint on 127.0.0.1 until Ctrl-C."),
+    "run": ("simsocial.cli.run_cmd",
+            "Simulate persuasion dialogues in which every utterance and the donation are sampled from "
+            "LLM-verbalized distributions, and write run.json + dialogues/turns/candidates.parquet."),
+    "batch": ("simsocial.cli.batch_cmd",
+              "Run a Monte Carlo sweep: each cell of the grid (methods × VS knobs × endpoints × seeds) writes a run."),
+    "campaign": ("simsocial.cli.campaign_cmd",
+                 "Run a word-of-mouth persuasion campaign on a social network: each round every advocate talks with "
+                 "friends who have not adopted (VS-sampled dialogues, all of a round concurrently); those who give "
+                 "at least adopt_at advocate from the next round."),
+    "human": ("simsocial.cli.analysis_cmds",
+              "Show the human reference figures from the bundled PersuasionForGood study."),
+    "compare": ("simsocial.cli.analysis_cmds",
+                "Compare simulated runs with the human PersuasionForGood data, one row per run × method."),
+    "viz": ("simsocial.cli.viz_cmd",
+            "Step and play the persuasion model in the browser: latest utterances, stance shares per step, stated "
+            "amounts against the human donations (Mesa's SolaraViz; needs the 'viz' extra)."),
+}  # fmt: skip
+
+
+def load_command(name: str) -> TyperCommand:
+    """Import ``name``'s module and build its click command (as Typer would for the whole app)."""
+    import importlib
+
+    sub = typer.Typer(add_completion=False, pretty_exceptions_show_locals=False, rich_markup_mode=None)  # as `app`
+    importlib.import_module(COMMANDS[name][0]).register(sub)
+    for info in sub.registered_commands:
+        if info.cls in (None, TyperCommand):
+            info.cls = _Command
+    built = typer.main.get_command(sub)
+    commands = getattr(built, "commands", None)  # a group: the module registers several commands (human, compare)
+    if commands is not None:
+        built = commands[name]
+    built.name = name
+    return built  # type: ignore[return-value]  # Typer builds its own (vendored click) command classes
+
+
+class _Group(_NoBoolMetavar, TyperGroup):
+    """The ``simsocial`` group: commands are loaded on first use; listing them loads none."""
+
+    _listing = False
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in COMMANDS:
+            return super().get_command(ctx, cmd_name)
+        if self._listing:  # `simsocial --help`: the name and its one-line help are enough
+            return TyperCommand(cmd_name, help=COMMANDS[cmd_name][1], short_help=COMMANDS[cmd_name][1])
+        if cmd_name not in self.commands:
+            self.add_command(load_command(cmd_name), cmd_name)
+        return self.commands[cmd_name]
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        self._listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
 
 
 app = typer.Typer(
@@ -37,6 +100,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_show_locals=False,  # locals may hold an API key
+    # Plain help: every option's full name stays visible at 80 columns (Rich's option table cut them to
+    # "--persuader-api-…"), and `simsocial --help` needs no Rich.
+    rich_markup_mode=None,
 )
 
 
@@ -57,31 +123,17 @@ def main(
     """Social dialogue simulation: Mesa agents that sample every choice from LLM-verbalized distributions."""
 
 
-def _register_commands() -> None:
-    # Imported here, not at module top, so `simsocial --help` stays fast and each module owns its command.
-    from simsocial.cli import analysis_cmds, batch_cmd, campaign_cmd, run_cmd, serve_cmd, viz_cmd
-
-    for module in (serve_cmd, run_cmd, batch_cmd, campaign_cmd, analysis_cmds, viz_cmd):
-        module.register(app)
-    for command in app.registered_commands:
-        if command.cls in (None, TyperCommand):
-            command.cls = _Command
-
-
-_register_commands()
-
-
 def cli() -> None:
     """The console entry point: ``app`` with one clear line instead of a traceback for unexpected errors.
 
     ``SIMSOCIAL_DEBUG=1`` shows the traceback.  Output a failing ``compare`` had begun is removed first.
     """
-    from simsocial.cli.compare_checks import undo_partial_output
-    from simsocial.llm.errors import redact
-
     try:
         app()
     except Exception as exc:  # noqa: BLE001 - the last line of defence; SIMSOCIAL_DEBUG re-raises
+        from simsocial.cli.compare_checks import undo_partial_output  # imported late: --help stays quick
+        from simsocial.llm.errors import redact
+
         undo_partial_output()
         if os.environ.get("SIMSOCIAL_DEBUG"):
             raise

@@ -8,12 +8,14 @@ an error that names the flag; ranges are declared on the numbers for the same re
 from __future__ import annotations
 
 import errno
+import os
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, get_args
 
 import typer
 
+from simsocial.bounds import MAX_CONCURRENCY, MAX_K, MAX_SEED, MAX_TURNS
 from simsocial.llm.factory import DEFAULT_CACHE_PATH, LLMSettings
 from simsocial.llm.openai_backend import Dialect
 from simsocial.llm.roles import RoleEndpoint
@@ -46,7 +48,12 @@ Gguf = Annotated[
     Path | None,
     typer.Option("--gguf", help="GGUF file for the embedded server instead of SmolLM2.", show_default=False),
 ]
-Concurrency = Annotated[int, typer.Option("--concurrency", "-c", min=1, help="Dialogues (and LLM calls) in flight.")]
+Concurrency = Annotated[
+    int, typer.Option("--concurrency", "-c", min=1, max=MAX_CONCURRENCY, help="Dialogues (and LLM calls) in flight.")
+]
+Seed = Annotated[
+    int, typer.Option("--seed", min=0, max=MAX_SEED, help="Run seed: same seed + cache = identical results.")
+]
 CachePath = Annotated[
     Path, typer.Option("--cache", help="SQLite record/replay cache; re-runs with the same seeds spend no tokens.")
 ]
@@ -58,28 +65,28 @@ Structured = Annotated[
 Quiet = Annotated[bool, flag("--quiet", "-q", help="No progress display.")]
 Turns = Annotated[
     int | None,
-    typer.Option("--turns", "-t", min=1, help="Turns per dialogue \\[default: the scenario's max_turns]",
+    typer.Option("--turns", "-t", min=1, max=MAX_TURNS, help="Turns per dialogue [default: the scenario's max_turns]",
                  show_default=False),
 ]  # fmt: skip
 K = Annotated[
     int | None,
-    typer.Option("--k", min=1, max=20, show_default=False,
-                 help="Candidates per call of the methods that give several \\[default: the scenario's, else 5]"),
+    typer.Option("--k", min=1, max=MAX_K, show_default=False,
+                 help="Candidates per call of the methods that give several [default: the scenario's, else 5]"),
 ]  # fmt: skip
 TailThreshold = Annotated[
     float | None,
     typer.Option("--tail-threshold", max=1, callback=lambda v: _positive(v, "--tail-threshold"), show_default=False,
-                 help="VS methods: ask that each probability be below p \\[default: the scenario's, else none]"),
+                 help="VS methods: ask that each probability be below p [default: the scenario's, else none]"),
 ]  # fmt: skip
 SelectionOpt = Annotated[
     Selection | None,
     typer.Option("--selection", show_default=False,
-                 help="How the candidate is drawn \\[default: probability for VS methods, uniform otherwise]"),
+                 help="How the candidate is drawn [default: probability for VS methods, uniform otherwise]"),
 ]  # fmt: skip
 Temperature = Annotated[
     float | None,
     typer.Option("--temperature", min=0, max=2, show_default=False,
-                 help="Sampling temperature sent with every call \\[default: the scenario's, else 0.7]"),
+                 help="Sampling temperature sent with every call [default: the scenario's, else 0.7]"),
 ]  # fmt: skip
 
 
@@ -167,7 +174,7 @@ PersuaderKeyEnv = Annotated[
     str | None,
     typer.Option(
         "--persuader-api-key-env",
-        help="Environment variable holding the persuader's key \\[default: OPENAI_API_KEY]",
+        help="Environment variable holding the persuader's key [default: OPENAI_API_KEY]",
         show_default=False,
     ),
 ]
@@ -189,3 +196,29 @@ def persuader_endpoint(base_url: str | None, model: str | None, key_env: str | N
         return None
     verb = "need" if len(named) > 1 else "needs"
     raise ValueError(f"{' and '.join(named)} {verb} {' and '.join(missing)} (the persuader's own endpoint)")
+
+
+def check_out_path(out: Path, flag_name: str = "--out") -> None:
+    """Refuse an ``--out`` that exists but is not a directory (``typer.BadParameter`` naming it)."""
+    if out.exists() and not out.is_dir():
+        raise typer.BadParameter(f"{out} is a file, not a directory; give a directory for the results",
+                                 param_hint=flag_name)  # fmt: skip
+
+
+def check_cache(cache: Path | None) -> None:
+    """Refuse a cache file that cannot be created or written, naming the cache path; creates nothing.
+
+    Checked before the run directory is made, so the error names the cache rather than the run.
+    """
+    if cache is None:
+        return
+    if cache.is_dir():
+        raise typer.BadParameter(f"the cache {cache} is a directory; give a file path (e.g. {cache / 'llm.sqlite'})",
+                                 param_hint="--cache")  # fmt: skip
+    try:
+        ensure_writable_dir(cache.parent, "--cache", keep=False)
+    except typer.BadParameter as exc:
+        raise typer.BadParameter(f"cannot write the cache {cache}: {exc.message.partition(': ')[2]}",
+                                 param_hint="--cache") from None  # fmt: skip
+    if cache.exists() and not os.access(cache, os.W_OK):
+        raise typer.BadParameter(f"cannot write the cache {cache}: permission denied", param_hint="--cache")

@@ -20,6 +20,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from simsocial.batch.budget_run import EXIT_BUDGET, budget_message, estimate_table, run_estimates, run_with_budget
+from simsocial.bounds import MAX_DIALOGUES, check_total
 from simsocial.cli.budget_opts import DryRun, MaxCalls, MaxTokens, budget_of
 from simsocial.cli.options import (
     BaseUrl,
@@ -32,12 +33,15 @@ from simsocial.cli.options import (
     PersuaderKeyEnv,
     PersuaderModelName,
     Quiet,
+    Seed,
     SelectionOpt,
     Structured,
     StructuredOutput,
     TailThreshold,
     Temperature,
     Turns,
+    check_cache,
+    check_out_path,
     ensure_writable_dir,
     knob_overrides,
     llm_settings,
@@ -50,10 +54,12 @@ from simsocial.llm.factory import DEFAULT_CACHE_PATH
 from simsocial.llm.roles import check_role_key, role_settings
 from simsocial.llm.stats import CallStats
 from simsocial.report.transcript import render_transcript
+from simsocial.run_lock import OutLockedError, hold_out_lock
 from simsocial.sim import ScenarioError, load_scenario, parse_condition, scenario_condition
 from simsocial.sim.fingerprint import RunMismatchError, check_run_dir, settings_fingerprint
 from simsocial.sim.invariant import DialoguesLostError
 from simsocial.sim.knobs import apply_knobs
+from simsocial.sim.personas import check_persona_sources
 from simsocial.sim.resume import dialogues_on_disk, discard_unstarted, failed_on_disk
 
 SERVER_LOG = "llama-server.log"  # the embedded server's log, kept with the run it served
@@ -64,7 +70,9 @@ err = Console(stderr=True, soft_wrap=True)  # messages stay on one line, greppab
 
 def run(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML file, e.g. scenarios/persuasion_for_good.yaml.")],
-    dialogues: Annotated[int, typer.Option("--dialogues", "-n", min=1, help="Dialogues per method.")] = 4,
+    dialogues: Annotated[
+        int, typer.Option("--dialogues", "-n", min=1, max=MAX_DIALOGUES, help="Dialogues per method.")
+    ] = 4,
     turns: Turns = None,
     method: Annotated[
         list[str] | None,
@@ -73,7 +81,7 @@ def run(
             "-m",
             help="Method for every role (direct, sequence, multi_turn, vs_standard, "
             "vs_cot, vs_multi) or per role: 'persuader=direct,persuadee=vs_standard'. Repeat to compare "
-            "conditions in one run. \\[default: the scenario's methods]",
+            "conditions in one run. [default: the scenario's methods]",
             show_default=False,
         ),
     ] = None,
@@ -87,14 +95,14 @@ def run(
             "--top-p",
             min=0.0,
             max=1.0,
-            help="Nucleus sampling top_p sent with every call \\[default: the scenario's, else the server's]",
+            help="Nucleus sampling top_p sent with every call [default: the scenario's, else the server's]",
             show_default=False,
         ),
     ] = None,
-    seed: Annotated[int, typer.Option(help="Run seed: same seed + cache = identical results.")] = 0,
+    seed: Seed = 0,
     out: Annotated[
         Path | None,
-        typer.Option(help="Run directory \\[default: outputs/<scenario>-<time>]", show_default=False),
+        typer.Option(help="Run directory [default: outputs/<scenario>-<time>]", show_default=False),
     ] = None,
     base_url: BaseUrl = None,
     model: ModelName = None,
@@ -113,7 +121,7 @@ def run(
     max_tokens: MaxTokens = None,
     persuader_base_url: Annotated[
         str | None,
-        typer.Option(help="The persuader's own OpenAI-compatible endpoint \\[default: --base-url]", show_default=False),
+        typer.Option(help="The persuader's own OpenAI-compatible endpoint [default: --base-url]", show_default=False),
     ] = None,
     persuader_model: PersuaderModelName = None,
     persuader_api_key_env: PersuaderKeyEnv = None,
@@ -133,14 +141,19 @@ def run(
         base = [parse_condition(m, spec) for m in method] if method else [scenario_condition(spec)]
         conditions = [apply_knobs(c, **knobs) for c in base]  # the scenario's own methods get the knobs too
         persuader = persuader_endpoint(persuader_base_url, persuader_model, persuader_api_key_env)
+        if (too_many := check_total(dialogues, len(conditions))) is not None:
+            raise ValueError(f"--dialogues: {too_many}")
+        check_persona_sources(spec.personas)  # a missing, empty, binary or malformed persona CSV: refused now
     except (ScenarioError, ValueError, FileNotFoundError) as exc:
         fail(err, str(exc))
     if dry_run:
         console.print(estimate_table(run_estimates(spec, conditions, dialogues, base_url or "embedded")))
         return
     out = out or Path("outputs") / f"{spec.name}-{datetime.now():%Y%m%d-%H%M%S}"
+    check_out_path(out)
     settings = llm_settings(base_url, model, gguf, concurrency, cache, no_cache, structured_output,
                             server_log=out.absolute() / SERVER_LOG)  # fmt: skip
+    check_cache(settings.cache_path)
     persuader_settings = None
     if persuader is not None:  # the paper's protocol: a fixed persuader on its own endpoint
         try:  # before --out is made: an unset key variable leaves nothing behind
@@ -150,6 +163,23 @@ def run(
         persuader_settings = role_settings(settings, persuader)
     fresh = not out.exists() or not any(out.iterdir())
     ensure_writable_dir(out)
+    try:
+        with hold_out_lock(out):
+            _run_locked(spec, conditions, dialogues, seed, out, settings, persuader_settings, fresh=fresh,
+                        scenario_path=str(scenario), concurrency=concurrency, quiet=quiet,
+                        show_transcript=show_transcript, max_calls=max_calls, max_tokens=max_tokens,
+                        retry_failed=retry_failed)  # fmt: skip
+    except OutLockedError as exc:
+        fail(err, str(exc))
+    finally:
+        if fresh and out.is_dir() and not dialogues_on_disk(out):
+            discard_unstarted(out)  # no dialogue written: leave no fingerprint to block a corrected command
+
+
+def _run_locked(spec, conditions, dialogues: int, seed: int, out: Path, settings, persuader_settings, *,  # type: ignore
+                fresh: bool, scenario_path: str, concurrency: int, quiet: bool, show_transcript: bool,
+                max_calls: int | None, max_tokens: int | None, retry_failed: bool = False) -> None:  # fmt: skip
+    """The run, with ``out`` locked: fingerprint check, the dialogues, the summary and how it ended."""
     total = dialogues * len(conditions)
     try:
         fingerprint = settings_fingerprint(spec, conditions, seed, settings, persuader_settings)
@@ -165,10 +195,10 @@ def run(
         retried = f", {failed_on_disk(out)} failed to play again" if retry_failed else ""
         err.print(f"resuming {escape(str(out))}: {min(dialogues_on_disk(out), total)} of {total} dialogue(s) "
                   f"already done{retried}")  # fmt: skip
+    budget = budget_of(max_calls, max_tokens)
     try:
         budgeted = run_with_budget(spec, conditions, dialogues, seed, out, settings, max_active=concurrency,
-                                   scenario_path=str(scenario), show_progress=not quiet,
-                                   budget=budget_of(max_calls, max_tokens),
+                                   scenario_path=scenario_path, show_progress=not quiet, budget=budget,
                                    persuader_settings=persuader_settings, retry_failed=retry_failed)  # fmt: skip
         result = budgeted.result
     except KeyboardInterrupt:
@@ -180,12 +210,34 @@ def run(
         if saved:
             fail(err, f"{exc}\n{saved} of {total} dialogue(s) are saved in {out}; fix the cause and run the same "
                  "command again to resume.", EXIT_ERROR)  # fmt: skip
-        kept = "was removed" if fresh and discard_unstarted(out) else "keeps what it held"
+        kept = "was removed" if fresh else "keeps what it held"  # removed when the lock is released
         fail(err, f"{exc}\nno dialogue was simulated; {out} {kept}.", EXIT_ERROR)
     except DialoguesLostError as exc:  # the end-of-run check: loud, and the same command plays them again
         fail(err, f"{exc} Run the same command again to resume.", EXIT_ERROR)
     except OSError as exc:
         fail(err, f"cannot write the run directory {out}: {exc.strerror or exc}", EXIT_ERROR)
+    _report(result, out, total, show_transcript)
+    failures = failure_report([out])
+    if failures.exit_code:
+        command = retry_command(*([] if "--out" in sys.argv else ["--out", str(out)]))
+        err.print(escape(retry_hint(failures.failed, str(out), command)), soft_wrap=True)
+        for line in failures.lines():  # last: how many failed, and why, naming the endpoint
+            err.print(f"[red]{escape(line)}[/]", soft_wrap=True)
+        raise typer.Exit(failures.exit_code)
+    if budgeted.incomplete:
+        again = shlex.join(["simsocial", *sys.argv[1:]] + ([] if "--out" in sys.argv else ["--out", str(out)]))
+        done = int(result.manifest["counts"]["dialogues"])
+        if budget is None or not budgeted.budget_stopped:  # short, and no budget stopped it: say so
+            fail(err, f"the run ended with {done} of {total} dialogue(s) written, and no budget stopped it (a bug: "
+                 f"please report it); {out} is marked incomplete. Play the rest with:\n  {again}", EXIT_ERROR)
+        stats = CallStats.from_dict(result.manifest["usage"])
+        err.print(escape(budget_message(budget, done, total, stats, again)))
+        raise typer.Exit(EXIT_BUDGET)
+    console.print(f"compare with the human study: simsocial compare {escape(str(out))}")
+
+
+def _report(result, out: Path, total: int, show_transcript: bool) -> None:  # type: ignore[no-untyped-def]
+    """The per-method table, one sampled dialogue, and what the run spent."""
     if result.manifest.get("already_complete"):
         err.print(f"{escape(str(out))} already holds all {total} dialogue(s); nothing to do.")
     console.print(summary_table(result.summary))
@@ -202,24 +254,6 @@ def run(
     )
     console.print(f"results: [bold]{escape(str(out))}[/] (run.json, dialogues.parquet, turns.parquet, "
                   "candidates.parquet)")  # fmt: skip
-    failures = failure_report([out])
-    if failures.exit_code:
-        command = retry_command(*([] if "--out" in sys.argv else ["--out", str(out)]))
-        err.print(escape(retry_hint(failures.failed, str(out), command)), soft_wrap=True)
-        for line in failures.lines():  # last: how many failed, and why, naming the endpoint
-            err.print(f"[red]{escape(line)}[/]", soft_wrap=True)
-        raise typer.Exit(failures.exit_code)
-    if budgeted.incomplete:
-        budget = budget_of(max_calls, max_tokens)
-        again = shlex.join(["simsocial", *sys.argv[1:]] + ([] if "--out" in sys.argv else ["--out", str(out)]))
-        done = int(result.manifest["counts"]["dialogues"])
-        if budget is None or not budgeted.budget_stopped:  # short, and no budget stopped it: say so
-            fail(err, f"the run ended with {done} of {total} dialogue(s) written, and no budget stopped it (a bug: "
-                 f"please report it); {out} is marked incomplete. Play the rest with:\n  {again}", EXIT_ERROR)
-        stats = CallStats.from_dict(usage)
-        err.print(escape(budget_message(budget, done, total, stats, again)))
-        raise typer.Exit(EXIT_BUDGET)
-    console.print(f"compare with the human study: simsocial compare {escape(str(out))}")
 
 
 def summary_table(summary: pd.DataFrame) -> Table:

@@ -7,8 +7,11 @@ estimated cost (calls, tokens).  :meth:`BudgetGate.admit` lets a unit in only if
 
 counting the in-flight units at their whole estimate although they have already spent part of it — so
 the check is conservative: with estimates that hold, the limit is never crossed, and units already
-admitted always finish.  Once a unit is refused the gate stays closed (``stopped``), so every caller
-sharing it (all cells of a sweep) stops admitting at once.
+admitted always finish.  A unit that fits beside what was spent but not beside the in-flight
+reservations is told *not yet* (``None``): the in-flight units may be answered from the cache and spend
+nothing, so it is asked again when one finishes.  Only a unit that does not fit beside what was really
+spent is refused (``False``); the gate then stays closed (``stopped``), so every caller sharing it (all
+cells of a sweep) stops admitting at once.
 
 What counts as spent: calls answered by the endpoint and their prompt + completion tokens, read from a
 callable (live :class:`~simsocial.llm.stats.CallStats` totals).  Cached answers cost nothing.  The limit
@@ -66,23 +69,28 @@ class BudgetGate:
         self._lock = threading.Lock()
         self._in_flight: dict[str, deque[Cost]] = {}  # reservations per account (a sweep cell, a run)
 
-    def admit(self, account: str, cost: Cost) -> bool:
-        """May one more unit of ``account`` (expected to spend ``cost``) start?"""
+    def admit(self, account: str, cost: Cost) -> bool | None:
+        """May one more unit of ``account`` (expected to spend ``cost``) start?  True: yes; None: not yet (ask
+        again when an in-flight unit has finished); False: no, and the gate is closed."""
         with self._lock:
             if self.stopped:
                 return False
             calls, tokens = self.spent()
+            if self._over(calls + cost.calls, tokens + cost.tokens):
+                self.stopped = True
+                return False
             for reserved in self._in_flight.values():
                 calls += sum(c.calls for c in reserved)
                 tokens += sum(c.tokens for c in reserved)
-            over_calls = self.budget.max_calls is not None and calls + cost.calls > self.budget.max_calls
-            over_tokens = self.budget.max_tokens is not None and tokens + cost.tokens > self.budget.max_tokens
-            if over_calls or over_tokens:
-                self.stopped = True
-                return False
+            if self._over(calls + cost.calls, tokens + cost.tokens):
+                return None  # fits once the in-flight units have spent what they really spend
             self._in_flight.setdefault(account, deque()).append(cost)
             self.admitted += 1
             return True
+
+    def _over(self, calls: int, tokens: int) -> bool:
+        over_calls = self.budget.max_calls is not None and calls > self.budget.max_calls
+        return over_calls or (self.budget.max_tokens is not None and tokens > self.budget.max_tokens)
 
     def finished(self, account: str, n: int) -> None:
         """The ``n`` oldest units of ``account`` finished (their spending is now all in ``spent``)."""

@@ -36,6 +36,8 @@ def explain(exc: BaseException, endpoint: str, model: str, key_env: str = DEFAUL
         return f"model '{model}' not found at {endpoint} (HTTP 404); check --model and --base-url"
     if isinstance(exc, openai.APIStatusError):
         return f"{endpoint} answered HTTP {exc.status_code}: {redact(str(exc))[:300]}"
+    if _refused(exc):  # before the timeout: openai's aiohttp transport reports a refused connect as a timeout
+        return f"cannot reach {endpoint}: connection refused"
     if isinstance(exc, openai.APITimeoutError):
         return f"no answer from {endpoint} (timed out)"
     if isinstance(exc, openai.APIConnectionError):
@@ -45,12 +47,24 @@ def explain(exc: BaseException, endpoint: str, model: str, key_env: str = DEFAUL
     return f"{endpoint} failed: {type(exc).__name__}: {redact(str(exc))[:300]}"
 
 
+def _refused(exc: BaseException) -> bool:
+    """Whether a connection refusal is somewhere in ``exc``'s chain of causes."""
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in seen and len(seen) < 20:
+        if isinstance(current, ConnectionRefusedError):
+            return True
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    return False
+
+
 def _transient(exc: BaseException) -> bool:
     # A server still loading (503) or briefly overloaded deserves a few seconds; a refused connection,
     # a 404 or a 401 will not get better and is reported at once.
     if isinstance(exc, openai.APIStatusError):
         return exc.status_code == 408 or exc.status_code >= 500
-    return isinstance(exc, openai.APITimeoutError)
+    return isinstance(exc, openai.APITimeoutError) and not _refused(exc)
 
 
 async def preflight(

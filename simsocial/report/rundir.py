@@ -92,28 +92,53 @@ def read_sweep(path: str | Path) -> list[RunData]:
     """Read every run listed in ``path/sweep.parquet`` (``cell_dir`` relative to ``path``).
 
     Cells whose directory has no ``dialogues.parquet`` yet (a sweep still running) are skipped with a
-    warning.  Each run is labelled by its ``cell_dir``.
+    warning.  Each run is labelled by the cell's short ``label`` (its ``cell_dir`` where labels repeat).
     """
     path = Path(path)
     sweep = pd.read_parquet(path / SWEEP_FILE)
     if SWEEP_CELL_COLUMN not in sweep.columns:
         raise ValueError(f"{path / SWEEP_FILE} has no {SWEEP_CELL_COLUMN!r} column")
+    sweep = sweep.drop_duplicates(SWEEP_CELL_COLUMN)
+    labels = sweep["label"].astype(str) if "label" in sweep.columns else sweep[SWEEP_CELL_COLUMN].astype(str)
+    if labels.duplicated().any():
+        labels = sweep[SWEEP_CELL_COLUMN].astype(str)
     runs = []
-    for _, row in sweep.drop_duplicates(SWEEP_CELL_COLUMN).iterrows():
+    for (_, row), label in zip(sweep.iterrows(), labels, strict=True):
         cell = str(row[SWEEP_CELL_COLUMN])
         cell_path = path / cell
         if not is_run_dir(cell_path):
             log.warning("sweep cell %s has no %s; skipped", cell_path, contract.DIALOGUES_FILE)
             continue
-        run = read_run(cell_path, label=cell)
+        run = read_run(cell_path, label=label)
         runs.append(RunData(run.path, run.label, run.manifest, run.dialogues, run.turns, run.candidates, row.to_dict()))
     return runs
+
+
+def unfinished_run(path: str | Path) -> str | None:
+    """Why ``path`` cannot be compared now — a run or sweep still being written, or an interrupted run (shards
+    but no results) — and what to do about it; None when it can be read (or is no run at all)."""
+    from simsocial.run_lock import lock_holder
+    from simsocial.run_writer import SHARD_DIR
+    from simsocial.sim.resume import dialogues_on_disk
+
+    path = Path(path)
+    holder = lock_holder(path)
+    if holder is not None:
+        who = f"process {holder}" if holder else "another process"
+        return f"{path} is still being written ({who} is running into it); compare it once that has finished"
+    if is_run_dir(path) or is_sweep_dir(path) or not (path / "fingerprint.json").is_file():
+        return None
+    saved = dialogues_on_disk(path) if (path / SHARD_DIR).is_dir() else 0
+    return (f"{path} holds an interrupted run ({saved} dialogue(s) saved, no results yet); finish it by running the "
+            "same simsocial run command again (same --out), then compare")  # fmt: skip
 
 
 def read_runs(paths: Iterable[str | Path]) -> list[RunData]:
     """Read run and sweep directories: a sweep (``sweep.parquet``) expands to its cells, else one run."""
     runs: list[RunData] = []
     for p in paths:
+        if (unfinished := unfinished_run(p)) is not None:
+            raise FileNotFoundError(unfinished)
         if is_sweep_dir(p):
             runs.extend(read_sweep(p))
         elif is_run_dir(p):

@@ -190,10 +190,17 @@ def _file_digest(path: Path) -> str:
 
 
 def _has_run_data(out_dir: Path) -> bool:
-    if (out_dir / FINGERPRINT_FILE).exists() or any((out_dir / f).exists() for f in _CONTRACT_FILES):
+    """Whether ``out_dir`` holds a dialogue; a fingerprint of a run that wrote none blocks nothing."""
+    from simsocial.sim.resume import dialogues_on_disk  # resume reads the shards the writer leaves
+
+    if not (out_dir / FINGERPRINT_FILE).exists() and not any((out_dir / f).exists() for f in _CONTRACT_FILES):
+        shards = out_dir / SHARD_DIR
+        if not (shards.is_dir() and any(shards.iterdir())):
+            return False
+    try:
+        return dialogues_on_disk(out_dir) > 0
+    except (OSError, ValueError):  # an unreadable Parquet file: treat it as a run, never overwrite it
         return True
-    shards = out_dir / SHARD_DIR
-    return shards.is_dir() and any(shards.iterdir())
 
 
 def _suggest(out_dir: Path) -> str:

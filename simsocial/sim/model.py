@@ -92,7 +92,7 @@ class PersuasionModel(mesa.Model):
         max_parse_attempts: int = 3,
         persona_pools: tuple[PersonaPool | None, PersonaPool | None] | None = None,
         collect_agents: bool = True,
-        admit: Callable[[DialogueSpec], bool] | None = None,
+        admit: Callable[[DialogueSpec], bool | None] | None = None,
     ) -> None:
         if not isinstance(rng, int | np.integer):
             raise TypeError("rng must be an integer seed, so that runs can be replayed and resumed")
@@ -248,10 +248,12 @@ class PersuasionModel(mesa.Model):
             pass
 
     def _admission_allowed(self) -> bool:
-        if self._may_admit is None or self._may_admit(self._queue[-1]):
-            return True
-        self._queue.clear()  # a budget said no: the rest are left for a later resume (the run is incomplete)
-        return False
+        verdict = True if self._may_admit is None else self._may_admit(self._queue[-1])
+        if verdict is None:  # a budget said "not yet": asked again once a dialogue in flight has finished
+            return False
+        if not verdict:
+            self._queue.clear()  # a budget said no: the rest are left for a later resume (the run is incomplete)
+        return bool(verdict)
 
     def _new_dialogue(self, spec: DialogueSpec) -> Dialogue:
         persona_rng = np.random.default_rng([spec.seed, spec.replicate, _PERSONA_STREAM])

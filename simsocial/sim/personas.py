@@ -103,7 +103,7 @@ class PersonaPool:
 
     @classmethod
     def from_survey_table(cls, table: pd.DataFrame) -> PersonaPool:
-        ids = table["persona_id"] if "persona_id" in table else table.index.astype(str)
+        ids = _ids(table)
         return cls(
             [Persona(str(pid), render_survey_persona(row)) for pid, (_, row) in zip(ids, table.iterrows(), strict=True)]
         )
@@ -111,10 +111,24 @@ class PersonaPool:
     @classmethod
     def from_text_column(cls, table: pd.DataFrame, column: str) -> PersonaPool:
         if column not in table:
-            raise ValueError(f"persona CSV has no column {column!r} (columns: {', '.join(table.columns)})")
-        ids = table["persona_id"] if "persona_id" in table else pd.Series(range(len(table))).astype(str)
-        rows = zip(ids, table[column], strict=True)
+            raise PersonaError(f"persona CSV has no column {column!r} (columns: {', '.join(table.columns)})")
+        rows = zip(_ids(table), table[column], strict=True)
         return cls([Persona(str(pid), str(text)) for pid, text in rows if isinstance(text, str) and text.strip()])
+
+
+class PersonaError(ValueError):
+    """A persona CSV that cannot be used; the message names the file and what is wrong with it."""
+
+
+ID_COLUMNS = ("persona_id", "id")  # a persona's id in the run's persona_id column: the first present, else the row
+
+
+def _ids(table: pd.DataFrame) -> pd.Series:
+    """Each row's persona id: the ``persona_id`` column, else ``id``, else the row number (0, 1, ...)."""
+    for column in ID_COLUMNS:
+        if column in table:
+            return table[column].astype(str)
+    return pd.Series(range(len(table))).astype(str)
 
 
 @functools.lru_cache(maxsize=16)  # a batch builds a model per cell; rendering ~1,000 personas takes ~0.5 s
@@ -131,17 +145,57 @@ def persona_pool(spec: Personas, role: str) -> PersonaPool | None:
         return PersonaPool.from_survey_table(persona_table(role))
     assert spec.path is not None  # validated by the scenario
     table = _read_csv(spec.path)
+    check_columns(table, spec.path, spec.text_column)
     if "role" in table:
         table = table[table["role"] == role]
-    if spec.text_column:
-        return PersonaPool.from_text_column(table, spec.text_column)
-    return PersonaPool.from_survey_table(table.rename(columns=lambda c: c.removesuffix(".x")))
+    try:
+        if spec.text_column:
+            return PersonaPool.from_text_column(table, spec.text_column)
+        return PersonaPool.from_survey_table(table.rename(columns=lambda c: c.removesuffix(".x")))
+    except PersonaError:
+        raise
+    except ValueError as exc:  # an empty pool: every row blank, or none for this role
+        raise PersonaError(f"persona CSV {spec.path}: no usable {role} persona ({exc})") from None
+
+
+def check_persona_sources(spec: Personas) -> None:
+    """Build both roles' pools now (they are cached for the run), so a bad CSV is refused before any call."""
+    for role in ("persuadee", "persuader"):
+        persona_pool(spec, role)
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
-    if not Path(path).is_file():
-        raise FileNotFoundError(f"persona CSV not found: {path}")
-    return pd.read_csv(path)
+    """The CSV as a table, or :class:`PersonaError` saying why not (missing, empty, binary, bad quoting)."""
+    path = Path(path)
+    if not path.is_file():
+        raise PersonaError(f"persona CSV not found: {path}")
+    head = path.read_bytes()[:65536]
+    if b"\0" in head:
+        raise PersonaError(f"persona CSV {path} is binary, not text")
+    try:
+        table = pd.read_csv(path, dtype={c: str for c in ID_COLUMNS})
+    except pd.errors.EmptyDataError:
+        raise PersonaError(f"persona CSV {path} is empty") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        detail = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        raise PersonaError(f"persona CSV {path} cannot be read as CSV (check its quoting): {detail}") from None
+    if table.empty:
+        raise PersonaError(f"persona CSV {path} has a header but no rows")
+    return table
+
+
+def check_columns(table: pd.DataFrame, path: Path, text_column: str | None) -> None:
+    """Refuse columns the persona pool would silently ignore (a typo in a survey column, say), naming them."""
+    from simsocial.data.human import SURVEY_COLUMNS  # the survey's column names (data layer)
+
+    if text_column and text_column not in table:
+        raise PersonaError(f"persona CSV {path} has no column {text_column!r} (columns: {', '.join(table.columns)})")
+    known = {*ID_COLUMNS, "role"}
+    known |= {text_column} if text_column else {*SURVEY_COLUMNS, "dialogue_id", "user_id"}
+    unknown = [c for c in table.columns if str(c).removesuffix(".x") not in known]
+    if unknown:
+        hint = f"only {text_column!r}, persona_id/id and role are read" if text_column else "see the survey columns"
+        raise PersonaError(f"persona CSV {path}: unknown column(s) {', '.join(map(str, unknown))} ({hint})")
 
 
 def _present(value: object) -> bool:
