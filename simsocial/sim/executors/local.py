@@ -24,11 +24,11 @@ class LocalExecutor:
     def __call__(self, job: ExecutionJob) -> None:
         lose = planted_losses()  # the documented test hook; empty in real runs
 
-        def admit(spec: DialogueSpec) -> bool:
-            if job.admit is not None and not job.admit(spec):
-                return False
-            job.admitted.add(spec.dialogue_id)
-            return True
+        def admit(spec: DialogueSpec) -> bool | None:
+            verdict = True if job.admit is None else job.admit(spec)
+            if verdict:  # None is a budget's "not yet" (asked again later), False its "no": neither is admitted
+                job.admitted.add(spec.dialogue_id)
+            return verdict
 
         def hand_over(recorder: DialogueRecorder) -> None:
             if recorder.dialogue_id not in lose:
