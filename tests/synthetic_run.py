@@ -36,7 +36,7 @@ DIALOGUES = {
         (0.5, "ok", ["refuse", "undecided"]),
         (1.0, "ok", ["agree", "agree"]),
         (2.0, "ok", ["refuse", "agree"]),  # refuse -> agree
-        (3.0, "degraded", ["agree", "agree"]),  # out of range: dropped by drop_out_of_range
+        (3.0, "degraded", ["agree", "agree"]),  # cut short (and out of range): dropped by drop_missing
     ],
 }
 

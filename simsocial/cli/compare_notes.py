@@ -14,7 +14,7 @@ from simsocial.report.method_figures import MethodComparison
 from simsocial.report.scale import STUDY_SCALE
 
 _WHY = {
-    "drop_missing": "without a donation (failed)",
+    "drop_missing": "failed, cut short or without a donation",
     "drop_bad_ids": "with a BAD_ id",
     "drop_out_of_range": f"outside the study's range {STUDY_SCALE.currency}{STUDY_SCALE.minimum:g}–"
     f"{STUDY_SCALE.maximum:g} (its scale: --scale share maps each run onto it)",
