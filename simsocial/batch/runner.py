@@ -43,6 +43,7 @@ from simsocial.batch.shared_runtime import CellRuntime, StatsTotal
 from simsocial.batch.side_by_side import SideBySide
 from simsocial.batch.sweep import Endpoint, Sweep, SweepError, load_sweep, sweep_scenario
 from simsocial.batch.sweep_dir import SWEEP_MANIFEST, prepare_out_dir
+from simsocial.batch.sweep_progress import cell_dialogues_on_disk, releasing, running_label
 from simsocial.llm.budget import Budget, BudgetGate
 from simsocial.llm.errors import FatalLLMError, LLMError
 from simsocial.llm.factory import LLMSettings
@@ -197,7 +198,7 @@ def run_sweep(
     result = SweepResult(out_dir, cells, {}, stats=CallStats())
     total = sum(c.dialogues for c in cells)
     retry = {c.cell_id for c in cells if retry_failed and failed_on_disk(out_dir / c.cell_dir)}
-    done_before = {c.cell_id: _dialogues_on_disk(out_dir / c.cell_dir, c.dialogues)
+    done_before = {c.cell_id: cell_dialogues_on_disk(out_dir / c.cell_dir, c.dialogues)
                    - (failed_on_disk(out_dir / c.cell_dir) if c.cell_id in retry else 0) for c in cells}  # fmt: skip
     todo = [c for c in cells if index.status(c.cell_id) != DONE or c.cell_id in retry]
     for cell in cells:
@@ -215,7 +216,7 @@ def run_sweep(
             raise fatal  # its endpoint failed fatally (here or in an earlier cell): nothing of it runs
         admit = cell_admitter(gate, cell, plan.scenario) if gate is not None else None
         if gate is not None:
-            progress = _releasing(gate, cell.cell_id, progress)
+            progress = releasing(gate, cell.cell_id, progress)
         return run_simulation(
             plan.scenario, [cell.condition], cell.dialogues, cell.seed, out_dir / cell.cell_dir,
             pool.settings_for(cell.endpoint), runtime=CellRuntime(runtimes[cell.cell_id], cell_stats[cell.cell_id]),
@@ -239,12 +240,12 @@ def run_sweep(
         total_stats.parts.append(stats)
         index.update(cell.cell_id, status=RUNNING, started=index.rows[cell.cell_id]["started"] or now())
         running.add(cell.label)
-        bar.set_description(_running_label(running, len(cells)))
+        bar.set_description(running_label(running, len(cells)))
         bar.expect(*expected_calls([cell.condition], cell.max_turns), concurrency)
 
     def on_end(cell: Cell, run: RunResult | None, exc: BaseException | None) -> None:
         running.discard(cell.label)
-        bar.set_description(_running_label(running, len(cells)))
+        bar.set_description(running_label(running, len(cells)))
         if isinstance(exc, KeyboardInterrupt):
             index.update(cell.cell_id, status=INTERRUPTED)
             result.status[cell.cell_id] = INTERRUPTED
@@ -311,23 +312,3 @@ def _short_cell(index: SweepIndex, result: SweepResult, cell: Cell, why: str) ->
                  error=why[:2000], finished=now())  # fmt: skip
     result.status[cell.cell_id] = INCOMPLETE
     result.errors[cell.cell_id] = why
-
-
-def _releasing(gate: BudgetGate, account: str, progress: Callable[[int], None]) -> Callable[[int], None]:
-    def release(n: int) -> None:
-        gate.finished(account, n)
-        progress(n)
-
-    return release
-
-
-def _running_label(running: set[str], n_cells: int) -> str:
-    if not running:
-        return "sweep"
-    first = sorted(running)[0]
-    return f"{len(running)} of {n_cells} cells: {first}" + (" …" if len(running) > 1 else "")
-
-
-def _dialogues_on_disk(cell_dir: Path, wanted: int) -> int:
-    """Dialogues a cell already has (Parquet footers only; cheap, for the progress bar only)."""
-    return min(dialogues_on_disk(cell_dir), wanted)  # shards while running, results once complete (tidied)
