@@ -5,7 +5,7 @@ the script is used up):
 
 ``ok``         200, a valid ``chat.completion`` whose content is a valid VS JSON answer
 ``slow``       the same after ``slow_s`` seconds (to observe concurrency)
-``429``        rate limited, with ``Retry-After: 1``
+``429``        rate limited, with ``Retry-After: 1`` (``retry_after_s``)
 ``500``        internal server error
 ``hang``       sleeps ``hang_s`` seconds, then answers ``ok`` (past the client's timeout)
 ``close``      closes the connection without answering
@@ -201,8 +201,10 @@ class FaultServer:
         count_tokens: bool = False,
         rate_limit: tuple[int, float] | None = None,
         token_limit: int | None = None,
+        retry_after_s: float = 1.0,
     ) -> None:
         self.state = FaultScript()
+        self.retry_after_s = retry_after_s  # what a scripted "429" asks the client to wait
         self.rate_limit = rate_limit
         self.token_limit = token_limit
         self.rate_limited = 0  # requests answered 429 by the rate limit
@@ -359,7 +361,7 @@ class FaultServer:
                     time.sleep(server.hang_s)
                     self._send_json(200, self._completion(body))
                 elif behaviour == "429":
-                    self._send_error(429, "Rate limit reached, slow down", {"Retry-After": "1"})
+                    self._send_error(429, "Rate limit reached, slow down", {"Retry-After": f"{server.retry_after_s:g}"})
                 elif behaviour == "500":
                     self._send_error(500, "Internal server error")
                 elif behaviour == "400":
