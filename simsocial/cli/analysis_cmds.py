@@ -39,6 +39,11 @@ class DonationConstruct(StrEnum):
     in_dialogue = "in-dialogue"
 
 
+class EffectsKind(StrEnum):
+    traits = "traits"
+    strategies = "strategies"
+
+
 def jsonable(value: object) -> object:
     """Plain JSON types: NaN/inf → null, numpy scalars/arrays → Python, dict keys → str."""
     if isinstance(value, dict):
@@ -187,6 +192,14 @@ def compare(
             "(in_dialogue_donation, the VS paper's last amount stated in the chat)."
         ),
     ] = DonationConstruct.final,
+    effects: Annotated[
+        list[EffectsKind] | None,
+        typer.Option(
+            "--effects",
+            help="Also regress the donation on the persuadee's traits or the persuader's strategies, humans and "
+            "each method side by side, with fidelity scores (repeatable; docs/validity.md).",
+        ),
+    ] = None,
 ) -> None:
     from simsocial.cli.compare_checks import annotate_display, check_compare_inputs, sample_size_warnings, track_output
     from simsocial.metrics import language
@@ -225,7 +238,14 @@ def compare(
     }
     (out / "comparison.json").write_text(json.dumps(jsonable(payload), indent=2))
     figures = plots.save_figures(comparison, out)
-    report = html_report.write_report(comparison, figures, out / "report.html")
+    effect_results, sections = [], []
+    if effects:
+        from simsocial.cli.effects_output import compute_effects, write_effects
+
+        effect_results = compute_effects(runs, [e.value for e in effects], cleaning=cleaning.value,
+                                         donation=donation.value, seed=seed)  # fmt: skip
+        sections = write_effects(effect_results, out)
+    report = html_report.write_report(comparison, figures, out / "report.html", extra_sections=sections)
 
     if table_kind is CompareTable.vs_paper:
         from simsocial.report.vs_paper_table import render
@@ -252,6 +272,10 @@ def compare(
         for col in shown.columns[2:]:
             table.add_row(col, *[str(v) for v in shown[col]])
         Console().print(table)
+    if effect_results:
+        from simsocial.cli.effects_output import print_effects
+
+        print_effects(effect_results)
     for warning in sample_size_warnings(comparison.table):
         typer.secho(f"warning: {warning}", err=True, fg="yellow")
     typer.echo(
