@@ -65,7 +65,7 @@ def test_search_finds_the_temperature_the_humans_were_drawn_at(synthetic_split, 
     assert chosen["run"] == f"trial-{outcome.best_number:03d}"
     # The best possible: the same 40 dialogues at the true temperature, against the held-out half.
     simulate(tmp_path / "truth", None, dialogues=40, seed=3, model=donation_model(_at_temperature),
-             method="vs_standard")  # fmt: skip
+             temperature=TRUTH)  # fmt: skip
     ideal = simulated_cells([read_run(tmp_path / "truth")])[0].sample
     ideal_ks = metric_values(ideal, sample_of(halves(synthetic_split)[1]))["ks"]
     assert chosen["heldout_ks_low"] <= ideal_ks <= chosen["heldout_ks_high"]

@@ -103,7 +103,8 @@ def sample_distribution(distribution: Distribution, k: int, n: int, rng: np.rand
 
 
 def simulate(out, choose: Callable[[ChatRequest], Distribution], *, dialogues: int, seed: int = 3,
-             method: str = "vs_standard", k: int | None = None, turns: int = 1, model=None):  # fmt: skip
+             method: str = "vs_standard", k: int | None = None, turns: int = 1, model=None,
+             temperature: float | None = None):  # fmt: skip
     """A real run directory (engine, writer, Parquet) of the PersuasionForGood scenario on a scripted model."""
     from cli_helpers import SCENARIO
 
@@ -112,7 +113,7 @@ def simulate(out, choose: Callable[[ChatRequest], Distribution], *, dialogues: i
     from simsocial.sim.runner import run_simulation
 
     scenario = load_scenario(SCENARIO).with_max_turns(turns)
-    condition = parse_condition(method, scenario, k=k)
+    condition = parse_condition(method, scenario, k=k, temperature=temperature)
     with InlineRuntime(model or donation_model(choose)) as runtime:
         return run_simulation(scenario, [condition], dialogues, seed, out, runtime=runtime, show_progress=False)
 
