@@ -60,8 +60,7 @@ def write_effects(results: Sequence, out: Path) -> list[str]:
         Path(f"{stem}.json").write_text(json.dumps(jsonable(payload), indent=2))
         png = figures.save(figures.forest_figure(result.effects, TITLES[name]), Path(f"{stem}.png"))
         notes = NOTES[name] + "".join(f" Left out: {k}: {v}." for k, v in result.dropped.items())
-        sections.append(effects_section(TITLES[name], f"effects-{name}", result.effects, result.fidelity,
-                                        result.power, png, notes))  # fmt: skip
+        sections.append(effects_section(TITLES[name], f"effects-{name}", result, png, notes))
     return sections
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from simsocial.validity.fidelity import DEFAULT_RESAMPLES, fidelity
+from simsocial.validity.fidelity import DEFAULT_RESAMPLES, fidelity, human_draws
 from simsocial.validity.regression import MODEL_TITLES, fit_all, minimum_detectable
 
 HUMAN = "human"
@@ -46,13 +46,18 @@ def side_by_side(
     rng = np.random.default_rng(seed)
     human_fits = fit_all(human, terms)
     rows = [r for f in human_fits for r in f.rows(HUMAN)]
-    scores, power = [], [_power(HUMAN, human_fits, kind, unit)]
-    for label, frame in cells:
-        fits = fit_all(frame, terms)
+    power = [_power(HUMAN, human_fits, kind, unit)]
+    cell_fits = [(label, frame, fit_all(frame, terms)) for label, frame in cells]
+    # The humans' bootstrap refits are shared by every cell, and made only for a model some cell could fit.
+    needed = {f.model for _, _, fits in cell_fits for f in fits if f.coef.notna().any()}
+    draws = {f.model: human_draws(human, terms, f.model, rng, n_resamples) if f.model in needed else []
+             for f in human_fits}  # fmt: skip
+    scores = []
+    for label, frame, fits in cell_fits:
         rows += [r for f in fits for r in f.rows(label)]
         power.append(_power(label, fits, kind, unit))
         for h_fit, s_fit in zip(human_fits, fits, strict=True):
-            score = fidelity(human, h_fit, frame, s_fit, terms, rng, n_resamples)
+            score = fidelity(h_fit, draws[h_fit.model], frame, s_fit, terms, rng)
             scores.append({"source": label, "n": s_fit.n, **score, "model": MODEL_TITLES[s_fit.model]})
     effects = pd.DataFrame(rows)
     effects["model"] = effects["model"].map(MODEL_TITLES)
@@ -65,9 +70,14 @@ def _power(label: str, fits, kind: str, unit: str) -> str:
     if np.isnan(mde_amount) and np.isnan(mde_gave):
         return f"{label}: n={amount.n}; no effect could be estimated ({amount.note or gave.note})"
     size = "dialogues" if label != HUMAN else "human persuadees"
-    return (f"{label}: with n={amount.n} {size}, {kind} effects under ${mde_amount:.3f} {unit} on the amount, "
-            f"or under {mde_gave:.2f} log-odds {unit} on giving anything, are not detectable "
-            f"(80% power, α = 0.05).")  # fmt: skip
+    on_amount = f"under ${mde_amount:.3f} {unit} on the amount" if not np.isnan(mde_amount) else ""
+    on_gave = f"under {mde_gave:.2f} log-odds {unit} on giving anything" if not np.isnan(mde_gave) else ""
+    line = f"{label}: with n={amount.n} {size}, {kind} effects {' or '.join(p for p in (on_amount, on_gave) if p)}"
+    line += " are not detectable (80% power, α = 0.05)."
+    for fit_ in fits:
+        if fit_.note:
+            line += f" {MODEL_TITLES[fit_.model]}: {fit_.note}."
+    return line
 
 
 def display_fidelity(effects: Effects) -> pd.DataFrame:

@@ -46,29 +46,39 @@ def _interval(values: list[float]) -> tuple[float, float, int]:
     return float(low), float(high), int(arr.size)
 
 
+def human_draws(human_frame: pd.DataFrame, terms: Sequence[str], model: str, rng: np.random.Generator,
+                n_resamples: int = DEFAULT_RESAMPLES) -> list[pd.Series]:  # fmt: skip
+    """Coefficients of ``n_resamples`` bootstrap resamples of the humans (shared by every cell's scores)."""
+    n = len(human_frame)
+    return [coefficients(human_frame.iloc[rng.integers(0, n, n)], terms, model) for _ in range(n_resamples)]
+
+
 def fidelity(
-    human_frame: pd.DataFrame,
     human_fit: Fit,
+    human_resampled: Sequence[pd.Series],
     sim_frame: pd.DataFrame,
     sim_fit: Fit,
     terms: Sequence[str],
     rng: np.random.Generator,
-    n_resamples: int = DEFAULT_RESAMPLES,
 ) -> dict[str, object]:
-    """Sign agreement and correlation of ``sim_fit`` with ``human_fit``, each with a bootstrap interval."""
+    """Sign agreement and correlation of ``sim_fit`` with ``human_fit``, each with a bootstrap interval.
+
+    ``human_resampled`` holds the humans' bootstrap coefficients (:func:`human_draws`); the simulated side is
+    resampled here, as many times.  A simulated fit with no estimable coefficient scores NaN, unresampled.
+    """
     significant = [t for t in terms if human_fit.p.get(t, np.nan) < ALPHA]
     agree = sign_agreement(human_fit.coef, sim_fit.coef, significant)
     corr = correlation(human_fit.coef, sim_fit.coef)
     agrees, corrs = [], []
-    for _ in range(n_resamples):
-        h = human_frame.iloc[rng.integers(0, len(human_frame), len(human_frame))]
-        s = sim_frame.iloc[rng.integers(0, len(sim_frame), len(sim_frame))] if len(sim_frame) else sim_frame
-        h_coef, s_coef = coefficients(h, terms, human_fit.model), coefficients(s, terms, sim_fit.model)
-        agrees.append(sign_agreement(h_coef, s_coef, significant))
-        corrs.append(correlation(h_coef, s_coef))
+    if sim_fit.coef.notna().any():
+        n = len(sim_frame)
+        for h_coef in human_resampled:
+            s_coef = coefficients(sim_frame.iloc[rng.integers(0, n, n)], terms, sim_fit.model)
+            agrees.append(sign_agreement(h_coef, s_coef, significant))
+            corrs.append(correlation(h_coef, s_coef))
     a_low, a_high, _ = _interval(agrees)
     c_low, c_high, used = _interval(corrs)
     return {"model": human_fit.model, "human_significant": ", ".join(significant) or "none",
             "sign_agreement": agree, "sign_agreement_low": a_low, "sign_agreement_high": a_high,
             "correlation": corr, "correlation_low": c_low, "correlation_high": c_high,
-            "resamples": n_resamples, "resamples_with_correlation": used}  # fmt: skip
+            "resamples": len(agrees), "resamples_with_correlation": used}  # fmt: skip

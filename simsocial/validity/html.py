@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from simsocial.validity.calibrate import Calibration, display_rows
+from simsocial.validity.effects import Effects, display_fidelity
 
 
 def _img(path: Path, alt: str) -> str:
@@ -42,9 +43,9 @@ def calibration_section(result: Calibration, figure: Path) -> str:
     )
 
 
-def effects_section(title: str, anchor: str, effects: pd.DataFrame, fidelity: pd.DataFrame, power: list[str],
-                    figure: Path, notes: str) -> str:  # fmt: skip
+def effects_section(title: str, anchor: str, result: Effects, figure: Path, notes: str) -> str:
     """A trait- or strategy-effects section: coefficients side by side, fidelity scores, power, forest plot."""
+    effects, power = result.effects, result.power
     shown = effects.assign(estimate=[_estimate(r) for _, r in effects.iterrows()])
     wide = shown.pivot_table(index=["model", "term"], columns="source", values="estimate", aggfunc="first",
                              sort=False).reset_index()  # fmt: skip
@@ -54,7 +55,10 @@ def effects_section(title: str, anchor: str, effects: pd.DataFrame, fidelity: pd
         f"<h3>Coefficients [95% CI] (* p &lt; 0.05)</h3>"
         + _table(wide.to_dict("records"))
         + "<h3>Fidelity to the humans</h3>"
-        + _table(fidelity.to_dict("records"))
+        + _table(display_fidelity(result).astype(str).to_dict("records"))
+        + "<p class='note'>Sign agreement: among the effects significant in the humans (p &lt; 0.05), the share "
+        "whose simulated coefficient has the same sign. Correlation: Pearson, human vs simulated coefficients. "
+        "Intervals: percentile bootstrap resampling and refitting both sides.</p>"
         + f"<h3>Power</h3><ul>{power_items}</ul>"
         + _img(figure, anchor)
     )

@@ -94,8 +94,23 @@ def fit_all(frame: pd.DataFrame, terms: Sequence[str]) -> list[Fit]:
 
 
 def coefficients(frame: pd.DataFrame, terms: Sequence[str], model: str) -> pd.Series:
-    """Only the coefficients (for the bootstrap), NaN where they cannot be estimated."""
-    return fit(frame, terms, model).coef
+    """Only the coefficients (for the bootstrap), NaN where they cannot be estimated.
+
+    The amount model's coefficients are the OLS ones, by least squares directly (the HC3 errors that
+    :func:`fit` adds are not needed here, and the bootstrap refits hundreds of times).
+    """
+    if model != "amount":
+        return fit(frame, terms, model).coef
+    data = frame[["donation", *terms]].to_numpy(float)
+    data = data[~np.isnan(data).any(axis=1)]
+    varies = np.ptp(data[:, 1:], axis=0) > 0 if len(data) else np.zeros(len(terms), dtype=bool)
+    out = np.full(len(terms), np.nan)
+    if len(data) <= varies.sum() + 2 or not varies.any():
+        return pd.Series(out, index=list(terms), dtype=float)
+    design = np.column_stack([np.ones(len(data)), data[:, 1:][:, varies]])
+    solution, *_ = np.linalg.lstsq(design, data[:, 0], rcond=None)
+    out[varies] = solution[1:]
+    return pd.Series(out, index=list(terms), dtype=float)
 
 
 def minimum_detectable(fit_: Fit) -> float:
