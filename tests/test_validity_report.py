@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import shutil
 from pathlib import Path
@@ -26,9 +27,15 @@ def _choose(request):
     return gaussian_on_grid(GRID, centre + (0.4 if "warm, trusting and cooperative" in text else 0.0), 0.3)
 
 
-def _shot(browser: HeadlessChromium, anchor: str, path: Path) -> None:
-    browser.evaluate(f"document.getElementById({anchor!r}).scrollIntoView()")
-    browser.screenshot(path)
+def _shot(browser: HeadlessChromium, anchor: str, path: Path, until: str | None = None) -> None:
+    """A screenshot of the page from the heading ``anchor`` to the heading ``until`` (or the page's end)."""
+    top = browser.evaluate(f"document.getElementById({anchor!r}).getBoundingClientRect().top + window.scrollY")
+    end = (f"document.getElementById({until!r}).getBoundingClientRect().top + window.scrollY" if until
+           else "document.body.scrollHeight")  # fmt: skip
+    height = browser.evaluate(end) - top
+    data = browser.call("Page.captureScreenshot", format="png", captureBeyondViewport=True,
+                        clip={"x": 0, "y": top, "width": 1400, "height": height, "scale": 1})["data"]  # fmt: skip
+    path.write_bytes(base64.b64decode(data))
     assert path.stat().st_size > 20_000
     if os.environ.get("SIMSOCIAL_DOCS_SCREENSHOTS"):
         shutil.copy(path, REPO / "docs" / path.name)
@@ -52,7 +59,7 @@ def test_reports_show_calibration_and_effects_sections_with_their_figures(tmp_pa
         assert "n=80 dialogues" in text or "n=79 dialogues" in text
         loaded = browser.evaluate("[...document.images].filter(i => i.complete && i.naturalWidth > 0).length")
         assert loaded == browser.evaluate("document.images.length") and loaded >= 6
-        _shot(browser, "effects-traits", tmp_path / "validity-effects.png")
+        _shot(browser, "effects-traits", tmp_path / "validity-effects.png", until="effects-strategies")
         browser.open((tmp_path / "sweep" / "calibrate" / "calibration.html").as_uri())
         page = browser.wait_for_text("Calibration: chosen on half the humans", "held-out half n=483", "★")
         assert "vs_standard-k3" in page and "vs_standard-k2" in page

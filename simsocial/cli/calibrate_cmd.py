@@ -43,8 +43,8 @@ def calibrate(
     target: Annotated[Path, typer.Argument(help="A run or sweep directory, or (with --search) a scenario file.",
                                            exists=True, show_default=False)],
     objective: Annotated[Objective, typer.Option(help="What the fit half is scored by.")] = Objective.ks,
-    out: Annotated[Path | None, typer.Option(help="Output directory [default: TARGET/calibrate; "
-                                                  "required with --search].", show_default=False)] = None,
+    out: Annotated[Path | None, typer.Option(help="Output directory \\[default: TARGET/calibrate; "
+                                                  "required with --search]", show_default=False)] = None,
     seed: Annotated[int, typer.Option(help="Seed of the split, the bootstrap and (search) the sampler and runs.")] = 0,
     resamples: Annotated[int, typer.Option(min=100, help="Bootstrap resamples per interval.")] = 1000,
     cleaning: Annotated[CleaningChoice, typer.Option(help="Cleaning policy, humans and simulated alike.")] = (
@@ -59,7 +59,7 @@ def calibrate(
     resume: Annotated[bool, flag("--resume", help="Search: continue the study in --out.")] = False,
     max_calls: Annotated[int | None, typer.Option(min=1, help="Search: stop admitting dialogues at this many "
                                                                "LLM calls.", show_default=False)] = None,
-    max_tokens: Annotated[int | None, typer.Option(min=1, help="Search: ... at this many tokens.",
+    max_tokens: Annotated[int | None, typer.Option(min=1, help="Search: stop admitting dialogues at this many tokens.",
                                                    show_default=False)] = None,
     base_url: BaseUrl = None,
     model: ModelName = None,
