@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -17,6 +17,9 @@ from simsocial.cli.analysis_cmds import CleaningChoice, DonationConstruct, jsona
 from simsocial.cli.options import BaseUrl, CachePath, Concurrency, Gguf, ModelName, NoCache, Turns, flag
 from simsocial.data.cleaning import DEFAULT_POLICY
 from simsocial.llm.factory import DEFAULT_CACHE_PATH
+
+if TYPE_CHECKING:
+    from simsocial.validity.calibrate import Calibration
 
 
 class Objective(StrEnum):
@@ -110,7 +113,7 @@ def _over_runs(target: Path, out: Path, objective: str, seed: int, resamples: in
     typer.echo(f"wrote {', '.join(str(p) for p in written)}", err=True)
 
 
-def write_calibration(result, out: Path, seed: int) -> list[Path]:
+def write_calibration(result: Calibration, out: Path, seed: int) -> list[Path]:
     """split.csv, calibration.csv/json, calibration.png and calibration.html into ``out``."""
     from simsocial.validity import figures
     from simsocial.validity.html import calibration_section, standalone_page
@@ -127,7 +130,7 @@ def write_calibration(result, out: Path, seed: int) -> list[Path]:
     return [*paths, png, page]
 
 
-def print_calibration(result) -> None:
+def print_calibration(result: Calibration) -> None:
     """The calibration table on the terminal, the chosen cell starred."""
     from rich.console import Console
     from rich.table import Table
