@@ -28,4 +28,6 @@ def test_notebook_executes_on_a_run_directory(tmp_path, monkeypatch):
     text = "\n".join(str(o.get("text", "")) + str(o.get("data", {}).get("text/plain", "")) for o in outputs)
     assert "synthetic-run: 14 dialogues" in text
     assert "vs_standard" in text
-    assert sum("image/png" in o.get("data", {}) for o in outputs) == 4  # the four figures rendered
+    # the four comparison figures and the two forest plots of the validity cell (trait and strategy effects)
+    assert sum("image/png" in o.get("data", {}) for o in outputs) == 6
+    assert "sign agreement [95% CI]" in text and "not detectable" in text

@@ -46,6 +46,11 @@ class DonationConstruct(StrEnum):
     in_dialogue = "in-dialogue"
 
 
+class EffectsKind(StrEnum):
+    traits = "traits"
+    strategies = "strategies"
+
+
 def jsonable(value: object) -> object:
     """Plain JSON types: NaN/inf → null, numpy scalars/arrays → Python, dict keys → str."""
     if isinstance(value, dict):
@@ -208,6 +213,14 @@ def compare(
             "every donation as a share of its payment, on both sides."
         ),
     ] = CompareScale.amount,
+    effects: Annotated[
+        list[EffectsKind] | None,
+        typer.Option(
+            "--effects",
+            help="Also regress the donation on the persuadee's traits or the persuader's strategies, humans and "
+            "each method side by side, with fidelity scores (repeatable; docs/validity.md).",
+        ),
+    ] = None,
 ) -> None:
     from simsocial.cli.compare_checks import annotate_display, check_compare_inputs, sample_size_warnings, track_output
     from simsocial.cli.compare_notes import cleaning_notes, column_headers, share_display
@@ -264,7 +277,14 @@ def compare(
     }
     (out / "comparison.json").write_text(json.dumps(jsonable(payload), indent=2))
     figures = plots.save_figures(comparison, out)
-    report = html_report.write_report(comparison, figures, out / "report.html")
+    effect_results, sections = [], []
+    if effects:
+        from simsocial.cli.effects_output import compute_effects, write_effects
+
+        effect_results = compute_effects(runs, [e.value for e in effects], cleaning=cleaning.value,
+                                         donation=donation.value, seed=seed)  # fmt: skip
+        sections = write_effects(effect_results, out)
+    report = html_report.write_report(comparison, figures, out / "report.html", extra_sections=sections)
 
     if table_kind is CompareTable.vs_paper:
         from simsocial.report.vs_paper_table import not_paper_protocol_warning, render
@@ -298,6 +318,10 @@ def compare(
         Console().print(table)
     for note in notes + cleaning_notes(comparison.methods):
         typer.secho(f"note: {note}", err=True)
+    if effect_results:
+        from simsocial.cli.effects_output import print_effects
+
+        print_effects(effect_results)
     for warning in sample_size_warnings(comparison.table):
         typer.secho(f"warning: {warning}", err=True, fg="yellow")
     typer.echo(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import html
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -91,9 +92,12 @@ def human_reference_html(human: HumanReference) -> str:
 
 
 def render_report(
-    comparison: Comparison, figures: dict[str, Path], title: str = "simsocial: simulated vs human"
+    comparison: Comparison,
+    figures: dict[str, Path],
+    title: str = "simsocial: simulated vs human",
+    extra_sections: Sequence[str] = (),
 ) -> str:
-    """The complete HTML document as a string."""
+    """The complete HTML document as a string; ``extra_sections`` (HTML fragments) go before the cleaning notes."""
     table = _comparison_table(comparison)
     header = "".join(
         f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>"
@@ -154,6 +158,7 @@ agree; disagree-donation, disagree-donation-more → refuse; others → undecide
 "Persuasion for Good", ACL 2019 (Apache-2.0).</p>
 <h2>Figures</h2>
 {imgs}
+{"".join(extra_sections)}
 <h2>Cleaning</h2>
 {cleaning}
 </body></html>
@@ -182,8 +187,10 @@ def _labelled_warnings(comparison: Comparison) -> list[str]:
     return sample_size_warnings(comparison.table, names=_column_labels(comparison))
 
 
-def write_report(comparison: Comparison, figures: dict[str, Path], path: str | Path) -> Path:
+def write_report(
+    comparison: Comparison, figures: dict[str, Path], path: str | Path, extra_sections: Sequence[str] = ()
+) -> Path:
     """Write :func:`render_report` to ``path`` (UTF-8) and return it."""
     path = Path(path)
-    path.write_text(render_report(comparison, figures), encoding="utf-8")
+    path.write_text(render_report(comparison, figures, extra_sections=extra_sections), encoding="utf-8")
     return path
