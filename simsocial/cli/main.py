@@ -78,6 +78,7 @@ def cli() -> None:
     """
     from simsocial.cli.compare_checks import undo_partial_output
     from simsocial.llm.errors import redact
+    from simsocial.terminal_text import terminal_safe
 
     try:
         app()
@@ -89,7 +90,7 @@ def cli() -> None:
             detail = f"{exc.strerror.lower()}: {exc.filename}" if exc.filename else exc.strerror.lower()
         else:
             detail = f"{type(exc).__name__}: {exc}"
-        print(f"error: {redact(detail)}", file=sys.stderr)
+        print(f"error: {terminal_safe(redact(detail))}", file=sys.stderr)
         print("(unexpected; SIMSOCIAL_DEBUG=1 shows the traceback — please report it)", file=sys.stderr)
         sys.exit(1)
 

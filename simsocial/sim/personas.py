@@ -111,7 +111,8 @@ class PersonaPool:
     @classmethod
     def from_text_column(cls, table: pd.DataFrame, column: str) -> PersonaPool:
         if column not in table:
-            raise ValueError(f"persona CSV has no column {column!r} (columns: {', '.join(table.columns)})")
+            # The header is not echoed: a persona path may point at any file, and its first line is its content.
+            raise ValueError(f"persona CSV has no column {column!r} (it has {len(table.columns)} column(s))")
         ids = table["persona_id"] if "persona_id" in table else pd.Series(range(len(table))).astype(str)
         rows = zip(ids, table[column], strict=True)
         return cls([Persona(str(pid), str(text)) for pid, text in rows if isinstance(text, str) and text.strip()])
@@ -141,7 +142,10 @@ def persona_pool(spec: Personas, role: str) -> PersonaPool | None:
 def _read_csv(path: Path) -> pd.DataFrame:
     if not Path(path).is_file():
         raise FileNotFoundError(f"persona CSV not found: {path}")
-    return pd.read_csv(path)
+    try:
+        return pd.read_csv(path)
+    except (ValueError, UnicodeDecodeError) as exc:  # pandas' parser errors quote the offending line: not shown
+        raise ValueError(f"persona CSV {path} is not a readable CSV ({type(exc).__name__})") from None
 
 
 def _present(value: object) -> bool:
