@@ -27,6 +27,7 @@ from typing import Literal
 import numpy as np
 
 from simsocial.llm.base import ChatModel
+from simsocial.llm.errors import AnswerTooLarge
 from simsocial.llm.types import ChatRequest, ChatResponse
 from simsocial.vs import (
     CallSpec,
@@ -40,7 +41,7 @@ from simsocial.vs import (
     parse_distribution,
     plan,
 )
-from simsocial.vs.parsing import is_unclosed_json
+from simsocial.vs.parsing import MALFORMED, is_unclosed_json
 
 ParseStatus = Literal["ok", "repaired", "failed"]
 CandidateCheck = Callable[[Candidate], bool]
@@ -114,6 +115,13 @@ async def elicit(
                 distribution = _keep_usable(distribution, usable)
         except VSParseError as exc:
             result.errors.append(exc.reason)
+            continue
+        except AnswerTooLarge:
+            result.errors.append("answer_too_large")  # the body was not read whole: a failed attempt
+            continue
+        except (RecursionError, ValueError, ArithmeticError):
+            # Whatever an answer holds, it fails this one choice (counted), never the run (docs/security.md).
+            result.errors.append(MALFORMED)
             continue
         result.distribution = distribution
         result.chosen_index = distribution.sample(rng, config.effective_selection)

@@ -16,6 +16,10 @@ the script is used up):
 ``403``        the key may not use this model (permission denied)
 ``reject_format``  500 whose body says the ``response_format`` is not supported (llama-cpp-python style)
 ``truncated``  200 whose content is the ``ok`` answer cut in half, with ``finish_reason: "length"``
+``fixed``      200 whose content is ``content`` (the fixed answer), also when ``schema_answers`` is on
+``huge``       200 with a valid completion padded to ``huge_bytes`` bytes (a hostile or broken endpoint)
+``trickle``    200 with a valid completion sent one byte every ``trickle_s`` seconds (never a read timeout)
+``huge_chunked``  like ``huge`` but chunked, with no Content-Length to refuse it by
 
 It runs in a background thread (``ThreadingHTTPServer``, one thread per connection, so concurrent requests
 are served concurrently) and records every request: arrival time, headers (``Authorization`` included),
@@ -26,7 +30,8 @@ header back, as a careless server might, so tests can check the key never reache
 instance of its ``response_format`` schema (k candidates with the fields the persuasion queries ask
 for — ``strategy``, ``stance``, ``amount`` from their enums — text within the length bounds and
 probabilities summing to 1), chosen deterministically from the request (messages, seed, schema), so two
-runs against two servers get the same answers.  ``ok_delay_s`` delays every ``ok`` answer (a fixed LLM
+runs against two servers get the same answers; with ``texts``, every ``text`` field is the next of those
+strings in turn (hostile utterances for the live view).  ``ok_delay_s`` delays every ``ok`` answer (a fixed LLM
 latency).  ``record=False`` keeps no request log (long benchmarks).
 
 ``rate_limit=(n, window_s)`` (and optionally ``token_limit``) enforces a fixed-window limit the way OpenAI
@@ -54,7 +59,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 BEHAVIOURS = ("ok", "slow", "429", "500", "hang", "close", "malformed", "html", "400", "401", "403", "reject_format",
-              "truncated")  # fmt: skip
+              "truncated", "huge", "trickle", "huge_chunked", "fixed")  # fmt: skip
 
 VS_ANSWER = {
     "responses": [
@@ -202,9 +207,16 @@ class FaultServer:
         rate_limit: tuple[int, float] | None = None,
         token_limit: int | None = None,
         retry_after_s: float = 1.0,
+        texts: Iterable[str] = (),
+        huge_bytes: int = 200_000_000,
+        trickle_s: float = 0.5,
     ) -> None:
         self.state = FaultScript()
         self.retry_after_s = retry_after_s  # what a scripted "429" asks the client to wait
+        self.texts = list(texts)  # with schema_answers: every "text" field, in turn, is one of these
+        self._text_index = 0
+        self.huge_bytes = huge_bytes
+        self.trickle_s = trickle_s
         self.rate_limit = rate_limit
         self.token_limit = token_limit
         self.rate_limited = 0  # requests answered 429 by the rate limit
@@ -268,6 +280,19 @@ class FaultServer:
         self.stop()
 
     # --- serving ---------------------------------------------------------------------------------
+    def _with_texts(self, answer: Any) -> Any:
+        """``answer`` with every ``text`` field replaced by the next of :attr:`texts` (in turn)."""
+        if isinstance(answer, list):
+            return [self._with_texts(item) for item in answer]
+        if isinstance(answer, dict):
+            out = {key: self._with_texts(value) for key, value in answer.items()}
+            if isinstance(out.get("text"), str):
+                with self.state.lock:
+                    out["text"] = self.texts[self._text_index % len(self.texts)]
+                    self._text_index += 1
+            return out
+        return answer
+
     def _next(self) -> str:
         with self.state.lock:
             return self.state.pending.popleft() if self.state.pending else "ok"
@@ -374,6 +399,12 @@ class FaultServer:
                     self._send_json(200, self._completion(body, truncated=True))
                 elif behaviour == "reject_format":
                     self._send_error(500, "1 validation error: response_format.type: Input should be 'json_object'")
+                elif behaviour == "fixed":
+                    self._send_json(200, self._completion(body, fixed=True))
+                elif behaviour in ("huge", "huge_chunked"):
+                    self._send_huge(self._completion(body), chunked=behaviour == "huge_chunked")
+                elif behaviour == "trickle":
+                    self._send_trickle(json.dumps(self._completion(body)).encode())
                 elif behaviour == "malformed":
                     self._send_bytes(200, b'{"id": "chatcmpl-x", "choices": [', "application/json")
                 elif behaviour == "html":
@@ -386,9 +417,11 @@ class FaultServer:
                 else:  # pragma: no cover - push() validates
                     raise AssertionError(behaviour)
 
-            def _completion(self, body: Any, truncated: bool = False) -> dict[str, Any]:
+            def _completion(self, body: Any, truncated: bool = False, fixed: bool = False) -> dict[str, Any]:
                 model = body.get("model", "fake") if isinstance(body, dict) else "fake"
-                content = schema_answer(body) if server.schema_answers else server.content
+                content = schema_answer(body) if server.schema_answers and not fixed else server.content
+                if server.texts and server.schema_answers and not fixed:
+                    content = json.dumps(server._with_texts(json.loads(content)))
                 if truncated:  # what a server sends when max_tokens runs out mid-answer
                     content = content[: len(content) // 2]
                 return {
@@ -407,6 +440,44 @@ class FaultServer:
                     if server.count_tokens
                     else {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18},
                 }
+
+            def _send_huge(self, payload: dict[str, Any], chunked: bool) -> None:
+                # Valid JSON whatever its size: spaces before the closing brace, streamed in 1 MB pieces.
+                data = json.dumps(payload).encode()
+                pad = max(0, server.huge_bytes - len(data))
+                piece = b" " * 1_000_000
+                try:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    if chunked:
+                        self.send_header("Transfer-Encoding", "chunked")
+                    else:
+                        self.send_header("Content-Length", str(len(data) + pad))
+                    self.end_headers()
+                    parts = [data[:-1]] + [piece] * (pad // len(piece)) + [b" " * (pad % len(piece)), data[-1:]]
+                    for part in parts:
+                        if chunked:
+                            self.wfile.write(f"{len(part):x}\r\n".encode() + part + b"\r\n")
+                        else:
+                            self.wfile.write(part)
+                    if chunked:
+                        self.wfile.write(b"0\r\n\r\n")
+                    self.wfile.flush()
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client refused the body: what it should do
+
+            def _send_trickle(self, data: bytes) -> None:
+                try:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    for index in range(len(data)):
+                        self.wfile.write(data[index : index + 1])
+                        self.wfile.flush()
+                        time.sleep(server.trickle_s)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up (its deadline) before the body was complete
 
             def _send_error(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
                 if server.echo_auth:

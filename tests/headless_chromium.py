@@ -33,6 +33,7 @@ class HeadlessChromium:
         self._proc: subprocess.Popen[bytes] | None = None
         self._ids = itertools.count(1)
         self._closing = contextlib.ExitStack()
+        self.dialogs: list[str] = []  # alert/confirm/prompt messages the page raised (see watch_dialogs)
 
     def __enter__(self) -> HeadlessChromium:
         binary = chromium_path()
@@ -61,12 +62,21 @@ class HeadlessChromium:
                 self._proc.wait(timeout=30)
             self._profile.cleanup()
 
+    def watch_dialogs(self) -> None:
+        """Record every JavaScript dialog the page opens in :attr:`dialogs` (and dismiss it, so the page
+        goes on): a script that ran shows up here instead of blocking the page."""
+        self.call("Page.enable")
+
     def call(self, method: str, **params: Any) -> dict[str, Any]:
-        """One DevTools command; events arriving meanwhile are skipped."""
+        """One DevTools command; events arriving meanwhile are skipped (dialogs recorded and dismissed)."""
         ident = next(self._ids)
         self._ws.send(json.dumps({"id": ident, "method": method, "params": params}))
         while True:
             message = json.loads(self._ws.recv(timeout=60))
+            if message.get("method") == "Page.javascriptDialogOpening":
+                self.dialogs.append(message["params"].get("message", ""))
+                dismiss = {"id": next(self._ids), "method": "Page.handleJavaScriptDialog", "params": {"accept": True}}
+                self._ws.send(json.dumps(dismiss))
             if message.get("id") == ident:
                 if "error" in message:
                     raise RuntimeError(f"{method}: {message['error']}")

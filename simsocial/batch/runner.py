@@ -190,7 +190,7 @@ def run_sweep(
     pool = EndpointPool(settings, endpoint_stats, gguf)  # opens nothing until a cell starts
     finished = frozenset(r["cell_id"] for r in previous or [] if r.get("status") == DONE)
     check_cells_unchanged(out_dir, plan.scenario, cells, pool, plan.sweep.persuader_endpoint, finished)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir.mkdir(parents=True, exist_ok=True, mode=0o700)  # prompts and answers: this user's only
     atomic_write_text(out_dir / SWEEP_MANIFEST, json.dumps(plan.record, indent=2))
     index = SweepIndex(out_dir, cells, previous)
     cell_stats: dict[str, CallStats] = {}

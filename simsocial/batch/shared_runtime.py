@@ -28,18 +28,19 @@ from simsocial.llm.stats import COUNTERS, AccountingModel, CallStats
 T = TypeVar("T")
 
 
-def _under_retries(model: Any) -> Any:
-    """What the endpoint's retry wrapper wraps (the limiter, and a dead-server guard for the embedded one)."""
+def _retries(model: Any) -> RetryingModel:
+    """The endpoint's retry wrapper (what it wraps: the limiter, and a dead-server guard for the embedded one)."""
     while not isinstance(model, RetryingModel):
         model = model.inner  # every wrapper above the retries has one; a bare backend would be a bug
-    return model.inner
+    return model
 
 
 def cell_stack(shared: LLMStack, runtime: LLMRuntime, stats: CallStats) -> LLMStack:
     """``shared`` with the cell's own retry and accounting wrappers over what the shared retries wrap."""
     settings = runtime.settings
     policy = RetryPolicy(settings.max_attempts, max_wait_s=settings.max_wait_s)
-    model: Any = AccountingModel(RetryingModel(_under_retries(shared.model), shared.endpoint, policy, stats), stats)
+    retries = _retries(shared.model)
+    model: Any = AccountingModel(RetryingModel(retries.inner, shared.endpoint, policy, stats, retries.key_env), stats)
     outer = shared.model
     if isinstance(outer, CachingModel):
         model = CachingModel(model, outer.cache, outer.model_id, outer.mode, stats)

@@ -25,9 +25,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator, model_validator
 
 from simsocial.bounds import MAX_CELLS, MAX_DIALOGUES, MAX_SEED, MAX_SHARD_SIZE, MAX_SWEEP_DIALOGUES
+from simsocial.llm.errors import public_url
 from simsocial.llm.roles import RoleEndpoint
 from simsocial.sim.scenario import Personas, Scenario, load_scenario
 from simsocial.vs import Method
@@ -72,14 +73,18 @@ class Endpoint(_Strict):
     def is_embedded(self) -> bool:
         return self.base_url is None
 
+    @field_serializer("base_url", when_used="json")
+    def _recorded_url(self, url: str | None) -> str | None:
+        return public_url(url) if url else url  # sweep.json records no credentials a URL may carry
+
     @property
     def name(self) -> str:
         """What sweep.parquet's ``endpoint`` column shows."""
-        return EMBEDDED if self.is_embedded else str(self.base_url)
+        return EMBEDDED if self.is_embedded else public_url(str(self.base_url))
 
     def key(self) -> str:
         """Identity for cell ids (a dialect change does not change answers' meaning, so it is left out)."""
-        return EMBEDDED if self.is_embedded else f"{str(self.base_url).rstrip('/')}|{self.model}"
+        return EMBEDDED if self.is_embedded else f"{public_url(str(self.base_url)).rstrip('/')}|{self.model}"
 
 
 class Knobs(_Strict):

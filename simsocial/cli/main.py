@@ -134,6 +134,7 @@ def cli() -> None:
     except Exception as exc:  # noqa: BLE001 - the last line of defence; SIMSOCIAL_DEBUG re-raises
         from simsocial.cli.compare_checks import undo_partial_output  # imported late: --help stays quick
         from simsocial.llm.errors import redact
+        from simsocial.terminal_text import terminal_safe
 
         undo_partial_output()
         if os.environ.get("SIMSOCIAL_DEBUG"):
@@ -142,7 +143,7 @@ def cli() -> None:
             detail = f"{exc.strerror.lower()}: {exc.filename}" if exc.filename else exc.strerror.lower()
         else:
             detail = f"{type(exc).__name__}: {exc}"
-        print(f"error: {redact(detail)}", file=sys.stderr)
+        print(f"error: {terminal_safe(redact(detail))}", file=sys.stderr)
         print("(unexpected; SIMSOCIAL_DEBUG=1 shows the traceback — please report it)", file=sys.stderr)
         sys.exit(1)
 

@@ -150,7 +150,7 @@ def ensure_writable_dir(path: Path, flag_name: str = "--out", *, keep: bool = Tr
                 if not parent.is_dir():
                     raise NotADirectoryError(errno.ENOTDIR, "not a directory", str(parent))
                 continue
-            parent.mkdir()
+            parent.mkdir(mode=0o700)  # a run's prompts and answers are this user's only (docs/security.md)
             created.append(parent)
         probe = target / ".simsocial-write-test"
         probe.write_text("")

@@ -27,6 +27,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from simsocial.contract import DIALOGUES_FILE, STATUS_FAILED
+from simsocial.terminal_text import terminal_safe
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -39,7 +40,9 @@ _ENDPOINT_ERROR = re.compile(r"endpoint (\S+?)/? failed after (\d+) attempt\(s\)
 
 def fail(console: Console, message: str, code: int = EXIT_USAGE) -> NoReturn:
     """Print ``error: message`` (escaped, so brackets in paths survive) and exit with ``code``."""
-    console.print(f"[red]error:[/] {escape(message)}", soft_wrap=True)
+    from simsocial.llm.errors import redact  # here: importing the LLM layer costs `--help` its start-up
+
+    console.print(f"[red]error:[/] {escape(terminal_safe(redact(message)))}", soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -63,7 +66,8 @@ class FailureReport:
             return []
         head = "all" if self.failed == self.total else "some"
         out = [f"{self.failed} of {self.total} dialogue(s) failed ({head}): the endpoint gave up on them."]
-        out += [f"  {n} × {cause}" for cause, n in self.causes.most_common(5)]
+        # A cause may quote the endpoint's own error text: no escape sequence of its reaches the terminal.
+        out += [f"  {n} × {terminal_safe(cause)}" for cause, n in self.causes.most_common(5)]
         return out
 
 

@@ -1,8 +1,15 @@
-"""``simsocial serve-local``: run the embedded llama.cpp server on its own, for other tools."""
+"""``simsocial serve-local``: run the embedded llama.cpp server on its own, for other tools.
+
+Like every embedded server it takes a random API key made at start and allows no cross-origin access
+(docs/security.md).  The key is written to ``api-key`` (0600) in the server's private directory, whose path
+is printed; clients send it as their API key (``OPENAI_API_KEY=$(cat …/api-key)``).  The port stays 8080 by
+default, as documented; ``--port 0`` picks a free one.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import time
 from pathlib import Path
@@ -25,6 +32,15 @@ async def _check(server: EmbeddedServer) -> None:
         await preflight(ServerGuardModel(backend, server), server.base_url, server.model)
     finally:
         await backend.aclose()
+
+
+def _write_key(server: EmbeddedServer) -> Path:
+    """The server's key in a 0600 file beside its log (a private directory, removed when it stops)."""
+    path = server.log_path.parent / "api-key"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(server.api_key + "\n")
+    return path
 
 
 def serve_local(
@@ -51,8 +67,11 @@ def serve_local(
         raise typer.Exit(1) from None
     try:
         asyncio.run(_check(server))
+        key_file = _write_key(server)
         console.print(f"[green]serving[/] model [bold]{server.model}[/] at [bold]{server.base_url}[/]")
-        console.print(f"use: simsocial run SCENARIO --base-url {server.base_url} --model {server.model}")
+        console.print(f"api key: in {key_file} (this user only; every request must send it)")
+        console.print(f"use: OPENAI_API_KEY=$(cat {key_file}) simsocial run SCENARIO --base-url {server.base_url} "
+                      f"--model {server.model}")  # fmt: skip
         console.print(f"log: {server.log_path}   (Ctrl-C stops the server)")
         # SIGTERM takes the same clean path as Ctrl-C, so the child server never outlives us.
         signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))

@@ -18,8 +18,10 @@ _STATUS_HINTS = {
 }
 
 
-def plain_cause(exc: BaseException) -> str:
-    """A short lower-case phrase naming why ``exc`` happened (its innermost recognisable cause)."""
+def plain_cause(exc: BaseException, key_env: str | None = None) -> str:
+    """A short lower-case phrase naming why ``exc`` happened (its innermost recognisable cause).
+
+    ``key_env``: the environment variable the key came from (a role may name its own), named on a 401."""
     chain: list[BaseException] = []
     current: BaseException | None = exc
     while current is not None and current not in chain and len(chain) < 20:
@@ -29,6 +31,8 @@ def plain_cause(exc: BaseException) -> str:
         status = getattr(err, "status_code", None)
         if isinstance(status, int):
             hint = _STATUS_HINTS.get(status, "server error" if status >= 500 else "rejected")
+            if status == 401 and key_env:
+                hint = hint.replace("OPENAI_API_KEY", key_env)
             return f"HTTP {status} {hint}"
     for err in reversed(chain):  # innermost first: the OS error beats "Connection error."
         if isinstance(err, ConnectionRefusedError):

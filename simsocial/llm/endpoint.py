@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from simsocial.llm.embedded import EmbeddedServer
+from simsocial.llm.errors import public_url
 
 if TYPE_CHECKING:
     from simsocial.llm.factory import LLMSettings
@@ -31,6 +32,11 @@ class ResolvedEndpoint:
     server: EmbeddedServer | None = None
 
     @property
+    def api_key(self) -> str | None:
+        """The embedded server's own key (None for any other endpoint: its key comes from the environment)."""
+        return self.server.api_key if self.server is not None else None
+
+    @property
     def embedded(self) -> bool:
         return self.server is not None
 
@@ -48,7 +54,8 @@ def resolve_endpoint(settings: LLMSettings, server: EmbeddedServer | None = None
     if settings.base_url is not None:
         if not settings.model:
             raise ValueError("--model is required with --base-url")
-        model_id = settings.model_id or f"{settings.base_url.rstrip('/')}|{settings.model}"
+        # The cache key names the endpoint without the credentials a URL may carry.
+        model_id = settings.model_id or f"{public_url(settings.base_url).rstrip('/')}|{settings.model}"
         return ResolvedEndpoint(settings.base_url, settings.model, model_id)
     if server is None:
         # Started from the calling (long-lived) thread on purpose: the kernel's parent-death signal that keeps

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 
 from simsocial.llm.causes import plain_cause
 
@@ -14,6 +15,33 @@ _KEY_PATTERNS = (
 )
 
 
+# Every key this process has handed to a client (role keys from --persuader-api-key-env or a sweep's
+# api_key_env, the embedded server's own key): redact() strips them whatever their shape.
+_SECRETS: set[str] = set()
+_SECRETS_LOCK = threading.Lock()
+
+
+def register_secret(value: str | None) -> None:
+    """Remember a key in use so :func:`redact` strips it from every message, log line and stored error."""
+    if value and len(value) >= 4:
+        with _SECRETS_LOCK:
+            _SECRETS.add(value)
+
+
+def public_url(url: str) -> str:
+    """``url`` without the credentials it may carry (``http://user:pass@host`` → ``http://host``): what is
+    recorded (run.json, fingerprint, cache key, report) and shown.  The password is registered as a secret,
+    so a library's error message that quotes the full URL is redacted too."""
+    scheme, sep, rest = url.partition("://")
+    authority, slash, path = rest.partition("/")
+    if not sep or "@" not in authority:
+        return url
+    userinfo, _, host = authority.rpartition("@")
+    register_secret(userinfo)
+    register_secret(userinfo.partition(":")[2])
+    return f"{scheme}://{host}{slash}{path}"
+
+
 class LLMError(RuntimeError):
     """Base class of errors raised by the LLM layer."""
 
@@ -21,14 +49,14 @@ class LLMError(RuntimeError):
 class LLMEndpointError(LLMError):
     """The endpoint kept failing after all retries; the message names the endpoint, never the key."""
 
-    def __init__(self, endpoint: str, attempts: int, cause: BaseException) -> None:
+    def __init__(self, endpoint: str, attempts: int, cause: BaseException, key_env: str | None = None) -> None:
         detail = redact(f"{type(cause).__name__}: {cause}")
         # The cause stays chained for debugging; scrub it too, since a printed traceback shows its text
         # and some servers quote the key back in their error body.
         cause.args = tuple(redact(a) if isinstance(a, str) else a for a in cause.args)
         if isinstance(getattr(cause, "message", None), str):
             cause.message = redact(cause.message)  # type: ignore[attr-defined]
-        self.cause = plain_cause(cause)  # "connection refused", "HTTP 401 ...": what the CLI's last line says
+        self.cause = plain_cause(cause, key_env)  # "connection refused", "HTTP 401 ...": what the CLI's last line says
         super().__init__(f"endpoint {endpoint} failed after {attempts} attempt(s): {self.cause} ({detail})")
         self.endpoint = endpoint
         self.attempts = attempts
@@ -36,6 +64,11 @@ class LLMEndpointError(LLMError):
 
 class MalformedResponseError(LLMError):
     """The endpoint answered 200 with something that is not a chat completion (e.g. a proxy's HTML page)."""
+
+
+class AnswerTooLarge(LLMError):
+    """The endpoint's answer was over a size limit (body bytes); it was not read whole.  :func:`~simsocial.
+    elicit.elicit` counts it as a failed attempt of that one choice, like an answer that cannot be parsed."""
 
 
 class EmbeddedServerError(LLMError):
@@ -64,11 +97,14 @@ class EndpointUnavailable(FatalLLMError):
 
 
 def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
-    """Remove API keys (the given ones, ``OPENAI_API_KEY``, and anything key-shaped) from ``text``."""
-    env_key = os.environ.get("OPENAI_API_KEY")
-    for secret in (*secrets, env_key):
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "***")
+    """Remove API keys from ``text``: the given ones, ``OPENAI_API_KEY``, every key registered with
+    :func:`register_secret` (role keys, the embedded server's), and anything key-shaped.  Longest first,
+    so a key that contains another is not left half-redacted."""
+    with _SECRETS_LOCK:
+        known = set(_SECRETS)
+    known.update(s for s in (*secrets, os.environ.get("OPENAI_API_KEY")) if s and len(s) >= 4)
+    for secret in sorted(known, key=len, reverse=True):
+        text = text.replace(secret, "***")
     for pattern in _KEY_PATTERNS:
         text = pattern.sub(lambda m: (m.group(1) if m.groups() else "") + "***", text)
     return text

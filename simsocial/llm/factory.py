@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
 from simsocial.llm.base import ChatModel
 from simsocial.llm.cache import CacheMode, CachingModel, ResponseCache
 from simsocial.llm.endpoint import ResolvedEndpoint, resolve_endpoint
+from simsocial.llm.errors import public_url
 from simsocial.llm.limits import AdaptiveConcurrencyLimit
 from simsocial.llm.openai_backend import Dialect, OpenAICompatibleModel
 from simsocial.llm.preflight import preflight
@@ -49,6 +50,10 @@ class LLMSettings(BaseModel):
     preflight: bool = Field(True, description="one tiny completion before any dialogue is admitted")
     server_log: Path | None = Field(None, description="embedded server's log file (default: one in the temp dir)")
     api_key_env: str | None = Field(None, description="env variable with the key (default OPENAI_API_KEY)")
+
+    @field_serializer("base_url", when_used="json")
+    def _recorded_url(self, url: str | None) -> str | None:
+        return public_url(url) if url else url  # run.json records no credentials a URL may carry
 
 
 @dataclass
@@ -88,7 +93,7 @@ async def open_llm(settings: LLMSettings, stats: CallStats | None = None) -> Asy
         backend = OpenAICompatibleModel(
             endpoint.base_url,
             endpoint.model,
-            api_key=api_key_for(settings),
+            api_key=endpoint.api_key or api_key_for(settings),
             dialect=settings.structured_output,
             timeout_s=settings.timeout_s,
             max_connections=max(settings.max_in_flight, 16),
@@ -100,7 +105,8 @@ async def open_llm(settings: LLMSettings, stats: CallStats | None = None) -> Asy
         # Inside the retries, so a dead embedded server stops the run instead of being retried.
         guarded: ChatModel = ServerGuardModel(limiter, server) if server else limiter
         policy = RetryPolicy(settings.max_attempts, max_wait_s=settings.max_wait_s)
-        model: ChatModel = AccountingModel(RetryingModel(guarded, backend.endpoint, policy, stats), stats)
+        key_env = None if server else settings.api_key_env or "OPENAI_API_KEY"
+        model: ChatModel = AccountingModel(RetryingModel(guarded, backend.endpoint, policy, stats, key_env), stats)
         if settings.cache_path is not None and settings.cache_mode != "off":
             cache = ResponseCache(settings.cache_path)
             model = CachingModel(model, cache, endpoint.model_id, settings.cache_mode, stats)

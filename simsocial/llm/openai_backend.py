@@ -17,6 +17,11 @@ docs/benchmarks.md, from benchmarks/concurrency.py and benchmarks/llm_overhead.p
 - the answer is read as bytes and only the fields we use are picked out of it (orjson), instead of
   building the SDK's pydantic ``ChatCompletion`` for every call.
 
+An endpoint is not trusted (docs/security.md): every call has a wall-clock deadline (``timeout_s`` for the
+whole call, body included, so a body trickled a byte at a time is cut off and retried like a hang), and a
+body is read only up to :data:`MAX_BODY_BYTES` (past that the answer is an :class:`AnswerTooLarge`, a
+failed choice, never read whole).
+
 ``SIMSOCIAL_HTTP=httpx|aiohttp`` and ``SIMSOCIAL_PARSE=pydantic|raw`` switch a lever back (benchmarks
 measure each; a deployment can fall back if one misbehaves).  The ``openai`` client stays the interface
 to every endpoint: errors, retries-off, auth and base URLs are the SDK's.
@@ -31,10 +36,13 @@ import os
 import time
 from typing import Any, Literal
 
+import httpx
 import openai
 
 from simsocial.llm import wire
 from simsocial.llm.base import ChatModel
+from simsocial.llm.embedded import embedded_key_for
+from simsocial.llm.errors import AnswerTooLarge, public_url, register_secret
 from simsocial.llm.pacing import RateLimitPacer
 from simsocial.llm.types import ChatRequest, ChatResponse
 
@@ -42,6 +50,9 @@ Dialect = Literal["auto", "json_schema", "json_object_schema", "none"]
 _AUTO_ORDER: tuple[Dialect, ...] = ("json_schema", "json_object_schema", "none")
 _LOCAL_KEY = "sk-no-key-required"  # local servers ignore the key but the client insists on one
 _CONNECTIONS_PER_POOL = 16
+# A VS answer is a few KB (k <= 20 candidates of <= 2,000 characters); 4 MiB leaves room for any honest
+# completion and keeps a hostile 200 MB body from being read (it was: 1.6 GB peak with 4 dialogues).
+MAX_BODY_BYTES = 4 * 1024 * 1024
 
 
 class OpenAICompatibleModel(ChatModel):
@@ -58,12 +69,17 @@ class OpenAICompatibleModel(ChatModel):
         pacing: bool = True,
         max_pause_s: float = 30.0,
     ) -> None:
+        # Credentials in the URL (user:pass@) are never recorded, and never sent either: the SDK's aiohttp
+        # transport refuses to combine them with the key's Authorization header.  The key authenticates.
+        base_url = public_url(base_url) if base_url else base_url
         self.base_url = base_url
         self.model = model
         self.dialect: Dialect = dialect
         self._dialect_lock = asyncio.Lock()
-        key = api_key or os.environ.get("OPENAI_API_KEY") or _LOCAL_KEY
-        import httpx
+        # An embedded server this process tree started has its own key, which wins over OPENAI_API_KEY.
+        key = api_key or embedded_key_for(base_url) or os.environ.get("OPENAI_API_KEY") or _LOCAL_KEY
+        register_secret(key if key != _LOCAL_KEY else None)  # redact() strips it from anything shown or stored
+        self.timeout_s = timeout_s  # also the wall-clock deadline of one call, body included
 
         # Rate-limit headers of every response (errors included) pace the calls not yet sent.
         self.pacer: RateLimitPacer | None = RateLimitPacer(max_pause_s=max_pause_s) if pacing else None
@@ -95,7 +111,8 @@ class OpenAICompatibleModel(ChatModel):
 
     @property
     def endpoint(self) -> str:
-        return str(self._client.base_url)
+        """The base URL as recorded and shown: without any credentials it carries."""
+        return public_url(str(self._client.base_url))
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -153,20 +170,47 @@ class OpenAICompatibleModel(ChatModel):
         started = time.perf_counter()
         body = {**kwargs, **(extra_body or {})}
         try:
-            if self.raw_parse:
-                # Our own idempotency key: the SDK would make a uuid4 per call (a noticeable cost at hundreds
-                # of calls/s) although it sends the key to no OpenAI-compatible server we know.
-                options = {**wire.JSON_OPTIONS, "idempotency_key": f"simsocial-{self._ids}-{next(self._count)}"}
-                raw = await self._clients[pool].post(
-                    "/chat/completions", content=wire.dumps(body), cast_to=bytes, options=options
-                )
-            else:
-                raw = await self._clients[pool].post("/chat/completions", body=body, cast_to=wire.ChatCompletion())
+            async with asyncio.timeout(self.timeout_s):
+                raw = await self._post(pool, body)
+        except TimeoutError as exc:
+            # httpx's timeouts are per read: a body trickled one byte at a time never trips them.  The whole
+            # call's deadline is ours, and a call past it is retried like any hang (retry.py: "timeout").
+            sent = httpx.Request("POST", f"{self.endpoint.rstrip('/')}/chat/completions")  # no credentials
+            raise openai.APITimeoutError(request=sent) from exc
         finally:
             self._busy[pool] -= 1
         latency = time.perf_counter() - started
         fields = wire.read_completion(raw)
         return ChatResponse(latency_s=latency, model=fields.pop("model") or self.model, **fields)
+
+    async def _post(self, pool: int, body: dict[str, Any]) -> Any:
+        if not self.raw_parse:
+            return await self._clients[pool].post("/chat/completions", body=body, cast_to=wire.ChatCompletion())
+        # Our own idempotency key: the SDK would make a uuid4 per call (a noticeable cost at hundreds of
+        # calls/s) although it sends the key to no OpenAI-compatible server we know.
+        options = {**wire.JSON_OPTIONS, "idempotency_key": f"simsocial-{self._ids}-{next(self._count)}"}
+        response = await self._clients[pool].post(
+            "/chat/completions", content=wire.dumps(body), cast_to=httpx.Response, options=options, stream=True
+        )
+        return await read_capped(response, MAX_BODY_BYTES)
+
+
+async def read_capped(response: httpx.Response, limit: int) -> bytes:
+    """The body of a streamed ``response``, refused (:class:`AnswerTooLarge`) past ``limit`` bytes."""
+    try:
+        declared = int(response.headers.get("content-length") or 0)
+        if declared > limit:
+            raise AnswerTooLarge(f"the endpoint sent a {declared:,}-byte body (limit {limit:,})")
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > limit:
+                raise AnswerTooLarge(f"the endpoint sent a body over {limit:,} bytes")
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        await response.aclose()
 
 
 def _token_estimate(request: ChatRequest) -> int:

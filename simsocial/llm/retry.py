@@ -87,9 +87,11 @@ class RetryingModel(ChatModelWrapper):
         endpoint: str,
         policy: RetryPolicy | None = None,
         stats: CallStats | None = None,
+        key_env: str | None = None,
     ) -> None:
         super().__init__(inner)
         self.endpoint = endpoint
+        self.key_env = key_env  # where the key came from: a 401 mid-run names it
         self.policy = policy or RetryPolicy()
         self.stats = stats if stats is not None else CallStats()
         self._backoff = wait_random_exponential(multiplier=self.policy.initial_wait_s, max=self.policy.max_wait_s)
@@ -123,5 +125,5 @@ class RetryingModel(ChatModelWrapper):
                     return await self.inner.chat(request)
         except (openai.OpenAIError, json.JSONDecodeError, MalformedResponseError) as exc:
             self.stats.failures += 1
-            raise LLMEndpointError(self.endpoint, attempts, exc) from exc
+            raise LLMEndpointError(self.endpoint, attempts, exc, self.key_env) from exc
         raise AssertionError("unreachable")  # pragma: no cover

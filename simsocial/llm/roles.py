@@ -14,8 +14,9 @@ from __future__ import annotations
 import os
 import re
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
+from simsocial.llm.errors import public_url, register_secret
 from simsocial.llm.factory import LLMSettings
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -31,8 +32,12 @@ class RoleEndpoint(BaseModel):
     api_key_env: str | None = Field(None, description="environment variable holding this role's key")
     structured_output: str | None = None
 
+    @field_serializer("base_url", when_used="json")
+    def _recorded_url(self, url: str) -> str:
+        return public_url(url)  # a sweep's record keeps no credentials a URL may carry
+
     def name(self) -> str:
-        return f"{self.base_url.rstrip('/')}|{self.model}"
+        return f"{public_url(self.base_url).rstrip('/')}|{self.model}"
 
 
 def role_settings(base: LLMSettings, endpoint: RoleEndpoint) -> LLMSettings:
@@ -62,6 +67,7 @@ def api_key_for(settings: LLMSettings) -> str | None:
     value = os.environ.get(settings.api_key_env)
     if not value:
         raise ValueError(f"environment variable {settings.api_key_env} (the API key named for this role) is not set")
+    register_secret(value)  # whatever its shape, redact() now strips it everywhere
     return value
 
 

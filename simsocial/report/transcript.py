@@ -16,6 +16,7 @@ from rich.panel import Panel
 from rich.text import Text
 
 from simsocial.contract import TURNS_FILE
+from simsocial.terminal_text import terminal_safe
 
 _COLUMNS = ["dialogue_id", "method", "turn", "role", "kind", "text", "label", "stated_amount", "chosen_probability"]
 
@@ -44,9 +45,10 @@ def transcript_lines(turns: pd.DataFrame) -> list[str]:
             lines.append(f"private donation: {_amount(row.stated_amount) or '(none)'}{p}")
             continue
         said = _amount(row.stated_amount)
-        label = row.label if isinstance(row.label, str) else "–"
+        # Model text is printed on a terminal: no escape sequence of the model's gets there (clipboard, title).
+        label = terminal_safe(row.label) if isinstance(row.label, str) else "–"
         extra = f", says {said}" if said and row.role == "persuadee" else ""
-        text = row.text if isinstance(row.text, str) else "(no text)"
+        text = terminal_safe(row.text) if isinstance(row.text, str) else "(no text)"
         lines.append(f"[t{row.turn}] {row.role} ({label}{extra}{p}): {text}")
     return lines
 

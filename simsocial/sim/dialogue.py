@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from simsocial.contract import STATUS_DEGRADED, STATUS_FAILED, STATUS_OK
+from simsocial.llm.errors import redact
 from simsocial.sim.personas import Persona
 from simsocial.sim.scenario import Turns
 from simsocial.vs import MethodConfig
@@ -124,5 +125,5 @@ class Dialogue:
     def fail(self, status: str, error: str) -> None:
         """End the dialogue early, marked — never shortened silently."""
         self.status = STATUS_FAILED if status == STATUS_FAILED else STATUS_DEGRADED
-        self.error = error
+        self.error = redact(error)  # the error column is stored: no key in use may reach it
         self.finished = True

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from simsocial.llm.errors import public_url
 from simsocial.llm.factory import LLMSettings
 from simsocial.run_writer import SHARD_DIR, atomic_write_text
 from simsocial.sim.dialogue import Condition
@@ -68,7 +69,7 @@ def run_fingerprint(
     settings: dict[str, Any] = {
         "seed": seed,
         "turns": max_turns,
-        "endpoint": endpoint.rstrip("/") if endpoint else "embedded",
+        "endpoint": public_url(endpoint).rstrip("/") if endpoint else "embedded",  # no credentials on disk
         "model": model if endpoint else (gguf or "SmolLM2-135M-Instruct (embedded)"),
         "structured_output": structured_output,
         "methods": [c.label for c in conditions],
@@ -94,7 +95,7 @@ def check_run_dir(out_dir: str | Path, fingerprint: dict[str, Any], n_dialogues:
     record = {"version": _VERSION, "dialogues_per_condition": n_dialogues, "settings": fingerprint}
     had = existing_run(out_dir, fingerprint, n_dialogues)
     if had is None:
-        out_dir.mkdir(parents=True, exist_ok=True)
+        out_dir.mkdir(parents=True, exist_ok=True, mode=0o700)  # prompts and answers: this user's only
         atomic_write_text(out_dir / FINGERPRINT_FILE, json.dumps(record, indent=2))
         return False
     if n_dialogues > had:
@@ -151,7 +152,7 @@ def _persuader_settings(persuader: LLMSettings, structured_output: str) -> dict[
     # a key does not change an answer (and a key's value must never reach a file).  Its dialect is
     # named only when it is its own (else ``structured_output`` already says it).
     settings: dict[str, Any] = {
-        "persuader_endpoint": (persuader.base_url or "embedded").rstrip("/"),
+        "persuader_endpoint": public_url(persuader.base_url or "embedded").rstrip("/"),
         "persuader_model": persuader.model,
     }
     if persuader.structured_output != structured_output:

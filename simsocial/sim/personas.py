@@ -111,7 +111,8 @@ class PersonaPool:
     @classmethod
     def from_text_column(cls, table: pd.DataFrame, column: str) -> PersonaPool:
         if column not in table:
-            raise PersonaError(f"persona CSV has no column {column!r} (columns: {', '.join(table.columns)})")
+            # The header is not echoed: a persona path may point at any file, and its first line is its content.
+            raise PersonaError(f"persona CSV has no column {column!r} (it has {len(table.columns)} column(s))")
         rows = zip(_ids(table), table[column], strict=True)
         return cls([Persona(str(pid), str(text)) for pid, text in rows if isinstance(text, str) and text.strip()])
 
@@ -177,8 +178,9 @@ def _read_csv(path: Path) -> pd.DataFrame:
     except pd.errors.EmptyDataError:
         raise PersonaError(f"persona CSV {path} is empty") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        detail = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-        raise PersonaError(f"persona CSV {path} cannot be read as CSV (check its quoting): {detail}") from None
+        # pandas' parser errors quote the offending line: only their kind is shown, never file content
+        kind = type(exc).__name__
+        raise PersonaError(f"persona CSV {path} cannot be read as CSV (check its quoting): {kind}") from None
     if table.empty:
         raise PersonaError(f"persona CSV {path} has a header but no rows")
     return table
@@ -189,7 +191,7 @@ def check_columns(table: pd.DataFrame, path: Path, text_column: str | None) -> N
     from simsocial.data.human import SURVEY_COLUMNS  # the survey's column names (data layer)
 
     if text_column and text_column not in table:
-        raise PersonaError(f"persona CSV {path} has no column {text_column!r} (columns: {', '.join(table.columns)})")
+        raise PersonaError(f"persona CSV {path} has no column {text_column!r} (it has {len(table.columns)} column(s))")
     known = {*ID_COLUMNS, "role"}
     known |= {text_column} if text_column else {*SURVEY_COLUMNS, "dialogue_id", "user_id"}
     unknown = [c for c in table.columns if str(c).removesuffix(".x") not in known]

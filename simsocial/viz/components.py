@@ -24,22 +24,27 @@ def _human_donations() -> np.ndarray:
 
 
 def latest_utterances(model: VizModel) -> None:
-    """Each live dialogue's latest message and reply, with strategy, stance and stated amount."""
+    """Each live dialogue's latest message and reply, with strategy, stance and stated amount.
+
+    Every string here may come from the model, so the panel is one text node (``solara.Text``), never
+    Markdown or HTML: markup in an utterance (``<img onerror=…>``, a Vue ``{{…}}`` template) is shown, not
+    run.  One node, so the panel changes at once after a step, never half old and half new.
+    """
     pairs = list(model.pairs.values())
-    lines = [f"**{len(pairs)} active, {model.n_finished} finished** (step {model.steps})"]
+    lines = [f"{len(pairs)} active, {model.n_finished} finished (step {model.steps})"]
     for _, persuadee in pairs:
         dialogue = persuadee.dialogue
-        lines += ["", f"**{dialogue.dialogue_id}** · turn {dialogue.turn}", ""]
+        lines += ["", f"{dialogue.dialogue_id} · turn {dialogue.turn}"]
         for u in dialogue.transcript[-2:]:
             amount = f", ${u.stated_amount:.2f}" if u.stated_amount is not None else ""
-            lines.append(f"- *{u.speaker}* [{u.label or '–'}{amount}]: {u.text}")
+            lines.append(f"• {u.speaker} [{u.label or '–'}{amount}]: {u.text}")
         if not dialogue.transcript:
-            lines.append("- (not started)")
+            lines.append("• (not started)")
     if not pairs and model.n_finished:
         lines += ["", "All dialogues have finished: see the stated and final amounts."]
     # The panel keeps its grid cell's size however long the messages are: it scrolls instead of overflowing.
     with solara.Column(style={"max-height": "430px", "overflow-y": "auto"}):
-        solara.Markdown("\n".join(lines))
+        solara.Text("\n".join(lines), style={"white-space": "pre-wrap"})
 
 
 def stated_amounts(model: VizModel) -> None:

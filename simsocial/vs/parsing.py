@@ -7,6 +7,12 @@ may be numbers, ``"0.7"``, ``"70%"``, negative, above 1, missing or all zero.  D
 and same fields) are merged.
 Nothing is dropped silently: each fix adds a code to ``VerbalizedDistribution.repairs``, and when nothing
 usable is left :class:`VSParseError` is raised with the raw text.
+
+An answer is untrusted input (docs/security.md): whatever it holds, parsing ends in a distribution or a
+:class:`VSParseError`, never another exception (an answer nested 3,000 deep, probabilities that overflow).
+At most :data:`MAX_CANDIDATES` candidates are read (repair ``candidates_capped``) and a text is cut at
+:data:`MAX_TEXT_CHARS` characters (repair ``text_capped``), so a hostile answer cannot fill the output
+tables or the next prompt.
 """
 
 from __future__ import annotations
@@ -33,6 +39,9 @@ _DECODER = json.JSONDecoder()
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?|-?\.\d+")
 _LIST_KEYS = ("responses", "candidates", "options", "replies", "answers", "items")
 _MIXED_SUM_TOLERANCE = 0.01  # percentages and fractions read apart must sum to 1 within this
+MALFORMED = "malformed_answer"  # the reason of a parse that failed on something other than a missing answer
+MAX_CANDIDATES = 40  # twice the largest k a method allows (vs/methods.py: k <= 20)
+MAX_TEXT_CHARS = 2000  # the largest max_chars a scenario may set (sim/scenario.py)
 
 
 def is_unclosed_json(text: str | None) -> bool:
@@ -51,7 +60,7 @@ def is_unclosed_json(text: str | None) -> bool:
     # after it leaves depth 0 and no open string.
     try:
         end = _DECODER.raw_decode(text, start)[1]
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):  # nested too deep for the decoder: the scan below copes
         pass
     else:
         if "{" not in text[end:] and "[" not in text[end:]:
@@ -97,6 +106,17 @@ def parse_distribution(
     """
     if text is None or not str(text).strip():
         raise VSParseError("empty answer", text or "")
+    try:
+        return _parse(text, fields, expect_probabilities)
+    except VSParseError:
+        raise
+    except (RecursionError, ValueError, ArithmeticError, TypeError):
+        # A hostile or broken answer (nested thousands deep, probabilities that overflow when merged) is a
+        # failed parse of this one choice, counted like any other, never a crash of the run.
+        raise VSParseError(MALFORMED, text) from None
+
+
+def _parse(text: str, fields: Sequence[CandidateField], expect_probabilities: bool) -> VerbalizedDistribution:
     repairs: list[str] = []
     items = _items_from_json(text, repairs)
     if items is None:
@@ -183,8 +203,14 @@ def _distribution_from_items(
     texts: list[str] = []
     probs: list[float | None] = []
     extras: list[dict[str, Any]] = []
+    if len(items) > MAX_CANDIDATES:
+        items = items[:MAX_CANDIDATES]
+        repairs.append("candidates_capped")
     for item in items:
         text, prob, extra = _read_item(item)
+        if len(text) > MAX_TEXT_CHARS:
+            text = text[:MAX_TEXT_CHARS]
+            repairs.append("text_capped")
         if not text or is_json_debris(text):  # a failed candidate: counted, never spoken
             repairs.append("empty_text_dropped" if not text else "json_debris_dropped")
             continue

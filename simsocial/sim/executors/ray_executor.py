@@ -18,10 +18,12 @@ but then a replay finds only that node's entries).  See docs/batch.md.
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
+import os
+import sys
+import warnings
 from typing import Any
-
-import ray
 
 from simsocial.sim.dialogue import DialogueSpec
 from simsocial.sim.executors.job import ExecutionJob
@@ -30,8 +32,25 @@ from simsocial.sim.executors.test_hook import planted_losses
 from simsocial.sim.executors.worker import play_specs
 from simsocial.sim.personas import persona_pool
 
-# A generator function: each task streams what play_specs yields back to the driver as it is yielded.
-_remote_play_specs = ray.remote(play_specs)
+# Ray gives a node on Linux its interface address, and then every Ray process listens on all interfaces,
+# unless this is "0" when Ray is imported (ray._private.ray_constants.ENABLE_RAY_CLUSTER): then the node is
+# 127.0.0.1 and Ray's servers (GCS, raylet, object manager, workers) listen on loopback only.
+_CLUSTERS_ENV = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
+
+
+def _import_ray(local_cluster: bool) -> Any:
+    """Ray, imported so that a cluster this process starts binds loopback only (docs/security.md)."""
+    if local_cluster:
+        os.environ.setdefault(_CLUSTERS_ENV, "0")
+    import ray
+
+    return ray
+
+
+@functools.cache
+def _remote_play_specs() -> Any:
+    """play_specs as a Ray task: a generator, so each task streams what it yields back as it is yielded."""
+    return _import_ray(local_cluster=False).remote(play_specs)
 
 
 class RayExecutor:
@@ -56,11 +75,18 @@ class RayExecutor:
         self.num_cpus = num_cpus
         self.init_kwargs = init_kwargs or {}
 
-    def _ensure_ray(self) -> None:
+    def _ensure_ray(self) -> Any:
+        local = self.address is None  # a cluster of our own serves this machine only
+        too_late = local and "ray" in sys.modules and os.environ.get(_CLUSTERS_ENV) != "0"
+        ray = _import_ray(local)
         if not ray.is_initialized():
+            if too_late:  # said, not silent: this process imported Ray before we could set it up
+                warnings.warn(f"Ray was imported before {_CLUSTERS_ENV}=0 was set: the local cluster may listen "
+                              "on every interface, not 127.0.0.1 only", stacklevel=2)  # fmt: skip
             ray.init(address=self.address, include_dashboard=False, **self.init_kwargs)
+        return ray
 
-    def _chunks(self, specs: list[DialogueSpec]) -> list[list[DialogueSpec]]:
+    def _chunks(self, ray: Any, specs: list[DialogueSpec]) -> list[list[DialogueSpec]]:
         size = self.chunk_size
         if size is None:
             cpus = max(1, int(ray.cluster_resources().get("CPU", 1) / self.num_cpus))
@@ -77,11 +103,11 @@ class RayExecutor:
                 "the Ray executor needs an endpoint every worker can reach: a base_url (simsocial batch starts "
                 "the embedded server itself and passes its URL)"
             )
-        self._ensure_ray()
+        ray = self._ensure_ray()
         pools = ray.put((persona_pool(scenario.personas, "persuadee"), persona_pool(scenario.personas, "persuader")))
-        task = _remote_play_specs.options(num_cpus=self.num_cpus)
+        task = _remote_play_specs().options(num_cpus=self.num_cpus)
         # One budget of calls in flight for the whole cluster: at most that many chunks, each with its share.
-        chunks = self._chunks(specs)
+        chunks = self._chunks(ray, specs)
         chunks = [sum(chunks[i :: settings.max_in_flight], []) for i in range(min(len(chunks), settings.max_in_flight))]
         budgets = split_budget(settings.max_in_flight, len(chunks))
         lose = planted_losses()  # the documented test hook (passed on: workers have their own environment)
