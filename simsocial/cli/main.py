@@ -59,9 +59,9 @@ def main(
 
 def _register_commands() -> None:
     # Imported here, not at module top, so `simsocial --help` stays fast and each module owns its command.
-    from simsocial.cli import analysis_cmds, batch_cmd, run_cmd, serve_cmd, viz_cmd
+    from simsocial.cli import analysis_cmds, batch_cmd, run_cmd, scenario_schema_cmd, serve_cmd, viz_cmd
 
-    for module in (serve_cmd, run_cmd, batch_cmd, analysis_cmds, viz_cmd):
+    for module in (serve_cmd, run_cmd, batch_cmd, analysis_cmds, viz_cmd, scenario_schema_cmd):
         module.register(app)
     for command in app.registered_commands:
         if command.cls in (None, TyperCommand):

@@ -182,8 +182,8 @@ def run(
         fail(err, f"cannot write the run directory {out}: {exc.strerror or exc}", EXIT_ERROR)
     if result.manifest.get("already_complete"):
         err.print(f"{escape(str(out))} already holds all {total} dialogue(s); nothing to do.")
-    console.print(summary_table(result.summary))
-    if show_transcript and (panel := render_transcript(out)) is not None:
+    console.print(summary_table(result.summary, spec.task.currency))
+    if show_transcript and (panel := render_transcript(out, currency=spec.task.currency)) is not None:
         console.print(panel)
     usage = result.manifest["usage"]
     console.print(
@@ -211,14 +211,19 @@ def run(
     console.print(f"compare with the human study: simsocial compare {escape(str(out))}")
 
 
-def summary_table(summary: pd.DataFrame) -> Table:
-    """The per-method table a run ends with."""
+def summary_table(summary: pd.DataFrame, currency: str = "$") -> Table:
+    """The per-method table a run ends with; amounts in the scenario's ``currency``.
+
+    "choices repaired" leaves out the model's rounding (probabilities within 1% of 1 rescaled); "invented"
+    is the share of choices drawn from probabilities the model did not state (docs/outputs.md).
+    """
     table = Table(title="per method", show_lines=False)
     columns = [("method", "method", "{}"), ("dialogues", "dialogues", "{}"), ("ok", "ok", "{}"),
-               ("failed", "failed", "{}"), ("mean_donation", "mean $", "{:.2f}"), ("share_zero", "gave $0", "{:.0%}"),
+               ("failed", "failed", "{}"), ("mean_donation", f"mean {currency}", "{:.2f}"),
+               ("share_zero", f"gave {currency}0", "{:.0%}"),
                ("mind_change_rate", "mind changes", "{:.0%}"), ("parse_repairs", "repairs", "{}"),
                ("parse_failures", "parse failures", "{}"),
-               ("repaired_share", "choices repaired", "{:.0%}")]  # fmt: skip
+               ("repaired_share", "choices repaired", "{:.0%}"), ("invented_share", "invented", "{:.0%}")]  # fmt: skip
     for _, header, _ in columns:
         table.add_column(header, justify="left" if header == "method" else "right")
     for _, row in summary.iterrows():
