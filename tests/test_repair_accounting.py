@@ -188,3 +188,16 @@ def test_raw_answers_are_kept_in_the_run_directory(tmp_path: Path) -> None:
     assert len(joined) == len(turns)
     assert all(text in raw_text for text, raw_text in zip(joined["text"], joined["text_raw"], strict=True))
     assert answered and (raw["attempt"] == 1).all() and (raw["finish_reason"] == "stop").all()
+
+
+def test_raw_answers_survive_extending_a_completed_run(tmp_path: Path) -> None:
+    scenario = load_scenario(SCENARIO, max_turns=1)
+    condition = [parse_condition("vs_standard", scenario)]
+    calls = 0
+    for n in (1, 2):  # the second run extends the completed first one (its files become a shard again)
+        model = ScriptedChatModel(_all_ones(2))
+        with InlineRuntime(model) as runtime:
+            run_simulation(scenario, condition, n, 3, tmp_path / "run", runtime=runtime, show_progress=False)
+        calls += len(model.requests)
+    raw = pd.read_parquet(tmp_path / "run" / contract.RAW_ANSWERS_FILE)
+    assert len(raw) == calls and raw["dialogue_id"].nunique() == 2

@@ -20,7 +20,7 @@ def scenario_json_schema() -> dict[str, Any]:
     from simsocial.sim.scenario import Scenario  # imported when asked: `simsocial --help` stays light
 
     schema = Scenario.model_json_schema()
-    return {"$schema": JSON_SCHEMA_DIALECT, "title": "simsocial scenario", **schema}
+    return {"$schema": JSON_SCHEMA_DIALECT, **schema, "title": "simsocial scenario"}
 
 
 def scenario_schema(
