@@ -183,7 +183,8 @@ FILES = (
                "conditions with the knobs each role uses, settings, seeds, model and endpoints (never a key), "
                "package versions, start/end, `usage` (calls, cache hits, tokens, retries) and `counts` "
                "(statuses, choices, repairs by code, invented distributions)"),
-    OutputFile(DIALOGUES_FILE, "dialogue", "one row per simulated dialogue", DIALOGUES_COLUMNS),
+    OutputFile(DIALOGUES_FILE, "dialogue", "what happened in it: conditions, personas, the three donation "
+               "constructs, stances, how it ended and what it cost", DIALOGUES_COLUMNS),
     OutputFile(TURNS_FILE, "sampled choice", "each utterance, plus the final donation decision "
                "(`kind = donation`)", TURNS_COLUMNS),
     OutputFile(CANDIDATES_FILE, "verbalized candidate", "every candidate of every choice, what was offered and "
