@@ -26,6 +26,7 @@ from typing import Literal
 
 import numpy as np
 
+from simsocial.contract import INVENTED_REPAIRS, TRIVIAL_REPAIRS
 from simsocial.llm.base import ChatModel
 from simsocial.llm.errors import AnswerTooLarge
 from simsocial.llm.types import ChatRequest, ChatResponse
@@ -58,9 +59,20 @@ def is_truncated(response: ChatResponse) -> bool:
     return response.finish_reason == "length" or is_unclosed_json(response.text)
 
 
+@dataclass(frozen=True)
+class RawAnswer:
+    """One answer exactly as the endpoint returned it, and where it belongs in the elicitation."""
+
+    attempt: int  # from 1
+    call: int  # the call within the attempt, from 0
+    reasked: bool  # the longer re-ask of a truncated answer
+    finish_reason: str | None
+    text: str
+
+
 @dataclass
 class Elicitation:
-    """The outcome of one choice: the distribution, the drawn index, and what it cost."""
+    """The outcome of one choice: the distribution, the drawn index, what it cost, and the raw answers."""
 
     distribution: VerbalizedDistribution | None
     chosen_index: int | None
@@ -68,7 +80,26 @@ class Elicitation:
     attempts: int
     prompt_tokens: int = 0
     completion_tokens: int = 0
-    errors: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # why each unusable attempt failed, in attempt order
+    raw_answers: list[RawAnswer] = field(default_factory=list)
+    verbalizes: bool = False  # the method states probabilities (VS), so a filled-in one is invented
+
+    @property
+    def repairs(self) -> list[str]:
+        """Every repair code of the distribution drawn from (trivial ones included)."""
+        return list(self.distribution.repairs) if self.distribution is not None else []
+
+    @property
+    def substantive_repairs(self) -> list[str]:
+        """The repairs that count as repairs: all but the model's rounding (``rounding_normalised``)."""
+        return [r for r in self.repairs if r not in TRIVIAL_REPAIRS]
+
+    @property
+    def distribution_invented(self) -> bool | None:
+        """True when the probabilities drawn from are not ones the model stated (None: nothing was drawn)."""
+        if self.distribution is None:
+            return None
+        return self.verbalizes and any(r in INVENTED_REPAIRS for r in self.distribution.repairs)
 
     @property
     def chosen(self) -> Candidate | None:
@@ -103,7 +134,7 @@ async def elicit(
     ``max_parse_attempts`` give ``parse_status == "failed"`` and no choice.
     """
     calls = plan(config, query)
-    result = Elicitation(None, None, "failed", 0)
+    result = Elicitation(None, None, "failed", 0, verbalizes=config.method.verbalizes_probabilities)
     for attempt in range(max_parse_attempts):
         result.attempts = attempt + 1
         seed = int(rng.integers(2**31 - 1))  # the server's sampling seed: replayable, distinct per call
@@ -125,7 +156,7 @@ async def elicit(
             continue
         result.distribution = distribution
         result.chosen_index = distribution.sample(rng, config.effective_selection)
-        result.parse_status = "repaired" if distribution.repairs or attempt > 0 else "ok"
+        result.parse_status = "repaired" if result.substantive_repairs or attempt > 0 else "ok"
         return result
     return result
 
@@ -155,7 +186,7 @@ async def _run_calls(
             seed=seed + index,
             call_key=f"{call_key}/c{index}",
         )
-        response = await _ask(llm, request, result)
+        response = await _ask(llm, request, result, index)
         if call.plain_text:
             answers.append(_plain_answer(response))
             messages.append({"role": "assistant", "content": response.text})
@@ -163,7 +194,7 @@ async def _run_calls(
         reasked = is_truncated(response)
         if reasked:
             longer = replace(request, max_tokens=budget * TRUNCATION_BUDGET_FACTOR, call_key=f"{request.call_key}/long")
-            response = await _ask(llm, longer, result)
+            response = await _ask(llm, longer, result, index, reasked=True)
             if is_truncated(response):
                 raise VSParseError(TRUNCATED, response.text)
         answer = parse_distribution(response.text, query.fields, call.expects_probabilities)
@@ -183,10 +214,14 @@ def _plain_answer(response: ChatResponse) -> VerbalizedDistribution:
     return VerbalizedDistribution((Candidate(text, 1.0),), repairs, response.text)
 
 
-async def _ask(llm: ChatModel, request: ChatRequest, result: Elicitation) -> ChatResponse:
+async def _ask(
+    llm: ChatModel, request: ChatRequest, result: Elicitation, call: int, reasked: bool = False
+) -> ChatResponse:
     response = await llm.chat(request)
     result.prompt_tokens += response.prompt_tokens
     result.completion_tokens += response.completion_tokens
+    # Kept for the run directory (raw_answers.parquet): a choice is auditable without the cache.
+    result.raw_answers.append(RawAnswer(result.attempts, call, reasked, response.finish_reason, response.text))
     return response
 
 
@@ -198,4 +233,4 @@ def _keep_usable(distribution: VerbalizedDistribution, usable: CandidateCheck) -
     if not dropped:
         return distribution
     repairs = (*distribution.repairs, *(["unusable_candidate_dropped"] * dropped))
-    return VerbalizedDistribution.normalised(kept, repairs, distribution.raw_text)
+    return VerbalizedDistribution.normalised(kept, repairs, distribution.raw_text, record_rescale=False)

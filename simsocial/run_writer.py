@@ -1,15 +1,15 @@
 """Writing a run directory: streamed, append-only shards while dialogues finish; the contract files at the end.
 
 Nothing is lost if the process dies: finished dialogues are flushed in shards
-(``OUT/shards/part-NNNNNN.{turns,candidates,dialogues}.parquet``), each written to a temporary name and
+(``OUT/shards/part-NNNNNN.{turns,candidates,raw_answers,dialogues}.parquet``), each written to a temporary name and
 renamed into place, the dialogues shard last — so a dialogue counts as done exactly when its dialogues
 shard exists.  ``progress.json`` is replaced atomically after each shard.  On resume, leftover turns or
 candidates shards without their dialogues shard are removed and the finished ids are skipped.
-:meth:`RunWriter.finish` streams the shards into ``dialogues.parquet``, ``turns.parquet`` and
-``candidates.parquet`` (one shard in memory at a time) and counts what it streams (:class:`RunTally`:
-statuses, parse repairs and failures, and the few columns the run's summary table needs), so nothing is
-read back afterwards; :meth:`RunWriter.write_manifest` writes ``run.json``.  Layer: beside the contract —
-it knows the files and their columns, nothing of dialogues or models.
+:meth:`RunWriter.finish` streams the shards into ``dialogues.parquet``, ``turns.parquet``,
+``candidates.parquet`` and ``raw_answers.parquet`` (one shard in memory at a time) and counts what it
+streams (:class:`RunTally`: statuses, parse repairs and failures, and the few columns the run's summary
+table needs), so nothing is read back afterwards; :meth:`RunWriter.write_manifest` writes ``run.json``.
+Layer: beside the contract — it knows the files and their columns, nothing of dialogues or models.
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ from simsocial.contract import (
     CANDIDATES_SCHEMA,
     DIALOGUES_FILE,
     DIALOGUES_SCHEMA,
+    RAW_ANSWERS_FILE,
+    RAW_ANSWERS_SCHEMA,
     RUN_MANIFEST,
     STATUS_FAILED,
     TURNS_FILE,
@@ -40,9 +42,12 @@ from simsocial.contract import (
 
 SHARD_DIR = "shards"
 PROGRESS_FILE = "progress.json"
+# Dialogues last: its shard marks the others complete.  A shard of a run made before raw answers were kept
+# has no raw_answers file; finish() streams the shards that exist.
 _TABLES = (("turns", TURNS_FILE, TURNS_SCHEMA), ("candidates", CANDIDATES_FILE, CANDIDATES_SCHEMA),
+           ("raw_answers", RAW_ANSWERS_FILE, RAW_ANSWERS_SCHEMA),
            ("dialogues", DIALOGUES_FILE, DIALOGUES_SCHEMA))  # fmt: skip
-_SHARD_NAME = re.compile(r"part-(\d{6})\.(turns|candidates|dialogues)\.parquet$")
+_SHARD_NAME = re.compile(r"part-(\d{6})\.(turns|candidates|raw_answers|dialogues)\.parquet$")
 
 
 @dataclass(frozen=True)
@@ -53,12 +58,13 @@ class DialogueRows:
     turns: list[dict[str, Any]]
     candidates: list[dict[str, Any]]
     dialogue: dict[str, Any]
+    raw_answers: list[dict[str, Any]] = field(default_factory=list)
 
 
 # What the run's summary table reads (simsocial.sim.summary): kept while the shards stream past.
 SUMMARY_DIALOGUE_COLUMNS = ("method", "status", "final_donation", "mind_changes", "n_parse_repairs",
                             "n_parse_failures")  # fmt: skip
-SUMMARY_TURN_COLUMNS = ("method", "parse_status")
+SUMMARY_TURN_COLUMNS = ("method", "parse_status", "distribution_invented")
 
 
 @dataclass
@@ -69,6 +75,7 @@ class RunTally:
     choices: int = 0
     choices_repaired: int = 0
     choices_failed: int = 0
+    choices_invented: int = 0
     parse_repairs: int = 0
     parse_failures: int = 0
     repair_codes: Counter[str] = field(default_factory=Counter)
@@ -88,6 +95,7 @@ class RunTally:
         self.choices += table.num_rows
         self.choices_repaired += int(pc.sum(pc.equal(status, "repaired")).as_py() or 0)
         self.choices_failed += int(pc.sum(pc.equal(status, "failed")).as_py() or 0)
+        self.choices_invented += int(pc.sum(pc.fill_null(table.column("distribution_invented"), False)).as_py() or 0)
         for item in pc.value_counts(pc.list_flatten(table.column("repairs"))).to_pylist():
             self.repair_codes[item["values"]] += item["counts"]
         # Dictionary-encoded: a method label or status per choice costs an index, not a string.
@@ -105,6 +113,7 @@ class RunTally:
             "choices": self.choices,
             "choices_repaired": self.choices_repaired,
             "choices_failed": self.choices_failed,
+            "choices_invented": self.choices_invented,
             "parse_repairs": self.parse_repairs,
             "parse_failures": self.parse_failures,
             "repair_codes": {str(k): int(v) for k, v in self.repair_codes.most_common()},
@@ -117,7 +126,8 @@ class RunTally:
 
 
 def _encoded(table: pa.Table) -> pa.Table:
-    return pa.table({name: pc.dictionary_encode(table.column(name)) for name in table.column_names})
+    return pa.table({name: pc.dictionary_encode(col) if pa.types.is_string(col.type) else col
+                     for name, col in zip(table.column_names, table.columns, strict=True)})  # fmt: skip
 
 
 def _concat(tables: list[pa.Table], schema: pa.Schema, columns: tuple[str, ...]) -> pd.DataFrame:
@@ -146,7 +156,7 @@ class RunWriter:
         self.shard_dir = self.out_dir / SHARD_DIR
         self.shard_dir.mkdir(parents=True, exist_ok=True)
         self.shard_size = shard_size
-        self._buffer: dict[str, list[dict[str, Any]]] = {"turns": [], "candidates": [], "dialogues": []}
+        self._buffer: dict[str, list[dict[str, Any]]] = {name: [] for name, _, _ in _TABLES}
         self._remove_incomplete_shards()
         self._next_shard = 1 + max(self._shard_numbers(), default=0)
         self.n_written = sum(pq.ParquetFile(p).metadata.num_rows for p in self._shard_paths("dialogues"))
@@ -216,6 +226,7 @@ class RunWriter:
         """Buffer one finished dialogue's rows (from this process or a remote worker)."""
         self._buffer["turns"].extend(rows.turns)
         self._buffer["candidates"].extend(rows.candidates)
+        self._buffer["raw_answers"].extend(rows.raw_answers)
         self._buffer["dialogues"].append(rows.dialogue)
         if len(self._buffer["dialogues"]) >= self.shard_size:
             self.flush()
@@ -229,7 +240,7 @@ class RunWriter:
             table = pa.Table.from_pylist(self._buffer[name], schema=schema)
             _atomic_write_table(table, self.shard_dir / f"part-{n:06d}.{name}.parquet")
         self.n_written += len(self._buffer["dialogues"])
-        self._buffer = {"turns": [], "candidates": [], "dialogues": []}
+        self._buffer = {name: [] for name, _, _ in _TABLES}
         self._next_shard += 1
         progress = {"shards": n, "dialogues_written": self.n_written}
         atomic_write_text(self.out_dir / PROGRESS_FILE, json.dumps(progress))

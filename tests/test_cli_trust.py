@@ -60,7 +60,8 @@ def test_more_dialogues_extend_a_matching_run_and_a_repeat_does_nothing(server: 
     assert simsocial(*run_args(server.base_url, "run", n=2), cwd=tmp_path).code == 0
     first = pd.read_parquet(tmp_path / "run" / "dialogues.parquet")
     assert sorted(p.name for p in (tmp_path / "run").iterdir()) == [
-        "candidates.parquet", "dialogues.parquet", "fingerprint.json", "run.json", "turns.parquet"
+        "candidates.parquet", "dialogues.parquet", "fingerprint.json", "raw_answers.parquet", "run.json",
+        "turns.parquet"
     ]  # fmt: skip  # a completed run is tidy: no shards/, no progress.json
 
     grown = simsocial(*run_args(server.base_url, "run", n=3), cwd=tmp_path)

@@ -56,7 +56,8 @@ def test_viz_page_serves_renders_and_steps(tmp_path) -> None:
         with HeadlessChromium() as browser:
             browser.open(url)
             browser.wait_for_text(
-                "Model Parameters", "dialogues per method", "Step: 0", "0 active, 0 finished (step 0)"
+                "Model Parameters", "dialogues per method", "Step: 0", "0 active, 0 finished (step 0)",
+                "direct,vs_standard · k of the scenario · 3 dialogues per method · 4 turns · seed 0",
             )
             browser.click_button("Step")
             browser.wait_for_text("Step: 1", "6 active, 0 finished (step 1)")
@@ -71,6 +72,9 @@ def test_viz_page_serves_renders_and_steps(tmp_path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
+    # Solara's warnings (rules-of-hooks about Mesa's components, the cookie on plain http) stay out of the terminal.
+    logged = server.stderr.read().decode()
+    assert "Warning" not in logged and "serving http://127.0.0.1" in logged, logged
 
 
 HOSTILE = (

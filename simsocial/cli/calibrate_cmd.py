@@ -46,7 +46,7 @@ def calibrate(
     target: Annotated[Path, typer.Argument(help="A run or sweep directory, or (with --search) a scenario file.",
                                            exists=True, show_default=False)],
     objective: Annotated[Objective, typer.Option(help="What the fit half is scored by.")] = Objective.ks,
-    out: Annotated[Path | None, typer.Option(help="Output directory \\[default: TARGET/calibrate; "
+    out: Annotated[Path | None, typer.Option(help="Output directory [default: TARGET/calibrate; "
                                                   "required with --search]", show_default=False)] = None,
     seed: Annotated[int, typer.Option(help="Seed of the split, the bootstrap and (search) the sampler and runs.")] = 0,
     resamples: Annotated[int, typer.Option(min=100, help="Bootstrap resamples per interval.")] = 1000,

@@ -53,7 +53,7 @@ def campaign(
             "-r",
             min=1,
             show_default=False,
-            help="Rounds to run \\[default: the scenario's campaign.rounds]",
+            help="Rounds to run [default: the scenario's campaign.rounds]",
         ),
     ] = None,  # fmt: skip
     turns: Turns = None,
@@ -64,7 +64,7 @@ def campaign(
             "-m",
             show_default=False,
             help="Method for every role or per role, as in run; repeat to run one campaign per method on "
-            "the same network, seeds and people. \\[default: the scenario's methods]",
+            "the same network, seeds and people. [default: the scenario's methods]",
         ),
     ] = None,  # fmt: skip
     k: K = None,
@@ -77,11 +77,11 @@ def campaign(
             "--seed",
             show_default=False,
             help="Campaign seed (network, first advocates, people, draws); repeat for several campaigns "
-            "per method (compare's intervals are over seeds). \\[default: 0]",
+            "per method (compare's intervals are over seeds). [default: 0]",
         ),
     ] = None,  # fmt: skip
     out: Annotated[
-        Path | None, typer.Option(help="Run directory \\[default: outputs/<scenario>-<time>]", show_default=False)
+        Path | None, typer.Option(help="Run directory [default: outputs/<scenario>-<time>]", show_default=False)
     ] = None,
     base_url: BaseUrl = None,
     model: ModelName = None,

@@ -52,9 +52,12 @@ def cell_outcome(run_dir: Path, human: np.ndarray | None) -> dict[str, Any]:
 
 def outcomes_table(out: Path, rows: list[dict[str, Any]], human: np.ndarray | None) -> Table:
     """A rich table, one row per sweep cell (``rows`` from ``sweep.parquet``); labels escaped."""
+    from simsocial.report.currency import DEFAULT_CURRENCY, run_currency
+
     table = Table(title="per cell", show_lines=False)
-    for header in ("cell", "model", "seed", "dialogues", "status", "mean $", "gave $0", "KS (p)", "mind changes",
-                   "failed"):  # fmt: skip
+    cur = run_currency(out / rows[0]["cell_dir"]) if rows else DEFAULT_CURRENCY  # a sweep has one scenario
+    for header in ("cell", "model", "seed", "dialogues", "status", f"mean {cur}", f"gave {cur}0", "KS (p)",
+                   "mind changes", "failed"):  # fmt: skip
         table.add_column(header, justify="left" if header in ("cell", "model", "status") else "right")
     for row in rows:
         got = cell_outcome(out / row["cell_dir"], human)

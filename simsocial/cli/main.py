@@ -45,6 +45,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
               "Show the human reference figures from the bundled PersuasionForGood study."),
     "compare": ("simsocial.cli.analysis_cmds",
                 "Compare simulated runs with the human PersuasionForGood data, one row per run × method."),
+    "scenario-schema": ("simsocial.cli.scenario_schema_cmd",
+                        "The JSON Schema (draft 2020-12) of a scenario YAML file."),
     "calibrate": ("simsocial.cli.calibrate_cmd", "Calibrate on half of the human persuadees, test on the other half."),
     "viz": ("simsocial.cli.viz_cmd",
             "Step and play the persuasion model in the browser: latest utterances, stance shares per step, stated "

@@ -216,7 +216,7 @@ def _run_locked(spec, conditions, dialogues: int, seed: int, out: Path, settings
         fail(err, f"{exc} Run the same command again to resume.", EXIT_ERROR)
     except OSError as exc:
         fail(err, f"cannot write the run directory {out}: {exc.strerror or exc}", EXIT_ERROR)
-    _report(result, out, total, show_transcript)
+    _report(result, out, total, show_transcript, spec.task.currency)
     failures = failure_report([out])
     if failures.exit_code:
         command = retry_command(*([] if "--out" in sys.argv else ["--out", str(out)]))
@@ -236,12 +236,12 @@ def _run_locked(spec, conditions, dialogues: int, seed: int, out: Path, settings
     console.print(f"compare with the human study: simsocial compare {escape(str(out))}")
 
 
-def _report(result, out: Path, total: int, show_transcript: bool) -> None:  # type: ignore[no-untyped-def]
+def _report(result, out: Path, total: int, show_transcript: bool, currency: str) -> None:  # type: ignore[no-untyped-def]
     """The per-method table, one sampled dialogue, and what the run spent."""
     if result.manifest.get("already_complete"):
         err.print(f"{escape(str(out))} already holds all {total} dialogue(s); nothing to do.")
-    console.print(summary_table(result.summary))
-    if show_transcript and (panel := render_transcript(out)) is not None:
+    console.print(summary_table(result.summary, currency))
+    if show_transcript and (panel := render_transcript(out, currency=currency)) is not None:
         console.print(panel)
     usage = result.manifest["usage"]  # every invocation of the run; this one's own when it played any
     invocations = result.manifest.get("invocations") or []
@@ -256,14 +256,19 @@ def _report(result, out: Path, total: int, show_transcript: bool) -> None:  # ty
                   "candidates.parquet)")  # fmt: skip
 
 
-def summary_table(summary: pd.DataFrame) -> Table:
-    """The per-method table a run ends with."""
+def summary_table(summary: pd.DataFrame, currency: str = "$") -> Table:
+    """The per-method table a run ends with; amounts in the scenario's ``currency``.
+
+    "choices repaired" leaves out the model's rounding (probabilities within 1% of 1 rescaled); "invented"
+    is the share of choices drawn from probabilities the model did not state (docs/outputs.md).
+    """
     table = Table(title="per method", show_lines=False)
     columns = [("method", "method", "{}"), ("dialogues", "dialogues", "{}"), ("ok", "ok", "{}"),
-               ("failed", "failed", "{}"), ("mean_donation", "mean $", "{:.2f}"), ("share_zero", "gave $0", "{:.0%}"),
+               ("failed", "failed", "{}"), ("mean_donation", f"mean {currency}", "{:.2f}"),
+               ("share_zero", f"gave {currency}0", "{:.0%}"),
                ("mind_change_rate", "mind changes", "{:.0%}"), ("parse_repairs", "repairs", "{}"),
                ("parse_failures", "parse failures", "{}"),
-               ("repaired_share", "choices repaired", "{:.0%}")]  # fmt: skip
+               ("repaired_share", "choices repaired", "{:.0%}"), ("invented_share", "invented", "{:.0%}")]  # fmt: skip
     for _, header, _ in columns:
         table.add_column(header, justify="left" if header == "method" else "right")
     for _, row in summary.iterrows():

@@ -57,7 +57,13 @@ def viz(
     cmd = [sys.executable, "-m", "solara", "run", str(page_app), "--host", "127.0.0.1", "--port", str(port),
            "--production", "--no-open", "--no-check-version"]  # fmt: skip
     # Solara phones home (usage telemetry) unless told not to; simsocial sends nothing anywhere.
-    env = {**os.environ, "SIMSOCIAL_VIZ": json.dumps(settings), "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
+    # Two Solara warnings nobody can act on are kept out of the terminal: its rules-of-hooks check about
+    # Mesa's own components (at every start), and the session cookie falling back to samesite=lax on plain
+    # http from 127.0.0.1 (at the first page load).  Any other warning or error still shows.
+    quiet = "ignore:Cookies with samesite=none require https:UserWarning:solara.server.starlette"
+    warnings = ",".join(w for w in (os.environ.get("PYTHONWARNINGS"), quiet) if w)
+    env = {**os.environ, "SIMSOCIAL_VIZ": json.dumps(settings), "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
+           "SOLARA_CHECK_HOOKS": "off", "PYTHONWARNINGS": warnings}  # fmt: skip
     err.print(f"[green]serving[/] http://127.0.0.1:{port}/ (Ctrl-C stops it)")
     # SIGTERM takes the same clean path as Ctrl-C, so neither the page nor the server outlives us.
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))

@@ -152,7 +152,10 @@ def compare_method(
     fk = language.flesch_kincaid_grade(texts)
     human_texts = human.utterances["text"].tolist()
     sample_size = min(len(texts), len(human_texts))
-    sample_idx = rng.choice(len(human_texts), size=sample_size, replace=False) if sample_size else []
+    # Its own stream (spawned, so the same for any number of bootstrap resamples drawn before it): the human
+    # figure of `compare` and of the notebook agree whatever --resamples / SIMSOCIAL_N_RESAMPLES say.
+    sample_rng = rng.spawn(1)[0]
+    sample_idx = sample_rng.choice(len(human_texts), size=sample_size, replace=False) if sample_size else []
     human_sample = [human_texts[i] for i in sorted(sample_idx)]
     human_distinct = {n: language.distinct_n(human_sample, n) for n in (1, 2, 3)}
     diversity = language.semantic_diversity(texts, embedder, rng=rng)

@@ -236,6 +236,10 @@ class PersuasionModel(mesa.Model):
         """The ``candidates.parquet`` columns: every verbalized candidate so far."""
         return rows_frame("candidates", [row for r in self.recorders() for row in r.candidate_rows])
 
+    def raw_answers_frame(self) -> pd.DataFrame:
+        """The ``raw_answers.parquet`` columns: every answer the endpoint gave so far, unparsed."""
+        return rows_frame("raw_answers", [row for r in self.recorders() for row in r.raw_rows])
+
     # --- internals -----------------------------------------------------------------------------------------
     def _play_all(self, turns: list) -> None:
         for result in self.runtime.gather(turns):

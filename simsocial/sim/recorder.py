@@ -1,7 +1,8 @@
 """A dialogue's rows in the output contract's shape, built as its choices are made.
 
-The :class:`DialogueRecorder` of a dialogue appends one ``turns`` row per sampled choice and one
-``candidates`` row per verbalized candidate — what was offered, not only what won — and keeps the
+The :class:`DialogueRecorder` of a dialogue appends one ``turns`` row per sampled choice, one
+``candidates`` row per verbalized candidate — what was offered, not only what won — and one
+``raw_answers`` row per answer the endpoint gave (unparsed, for audit), and keeps the
 counters the ``dialogues`` row reports (repairs, failures, tokens).  The dialogue's state stays in
 :class:`~simsocial.sim.dialogue.Dialogue`; the recorder only reads it.
 """
@@ -27,6 +28,7 @@ class DialogueRecorder:
     dialogue: Dialogue
     turn_rows: list[dict[str, Any]] = field(default_factory=list)
     candidate_rows: list[dict[str, Any]] = field(default_factory=list)
+    raw_rows: list[dict[str, Any]] = field(default_factory=list)
     n_repairs: int = 0
     n_failures: int = 0
     prompt_tokens: int = 0
@@ -43,8 +45,8 @@ class DialogueRecorder:
         chosen = elicitation.chosen
         self.prompt_tokens += elicitation.prompt_tokens
         self.completion_tokens += elicitation.completion_tokens
-        repairs = list(dist.repairs) if dist is not None else []
-        self.n_repairs += len(repairs) + max(0, elicitation.attempts - 1)
+        repairs = elicitation.repairs
+        self.n_repairs += len(elicitation.substantive_repairs) + max(0, elicitation.attempts - 1)
         if elicitation.parse_status == "failed":
             self.n_failures += 1
         common = {
@@ -70,8 +72,10 @@ class DialogueRecorder:
                 "attempts": elicitation.attempts,
                 "prompt_tokens": elicitation.prompt_tokens,
                 "completion_tokens": elicitation.completion_tokens,
+                "distribution_invented": elicitation.distribution_invented,
             }
         )
+        self._raw(elicitation, common)
         if dist is None:
             return
         for index, cand in enumerate(dist.candidates):
@@ -84,6 +88,21 @@ class DialogueRecorder:
                     "label": cand.get(label_field) if label_field else None,
                     "stated_amount": cand.get("amount"),
                     "chosen": index == elicitation.chosen_index,
+                }
+            )
+
+    def _raw(self, elicitation: Elicitation, common: dict[str, Any]) -> None:
+        errors = elicitation.errors  # attempts 1..len(errors) failed, in order; a later one was used
+        for raw in elicitation.raw_answers:
+            self.raw_rows.append(
+                {
+                    **common,
+                    "attempt": raw.attempt,
+                    "call": raw.call,
+                    "reasked": raw.reasked,
+                    "finish_reason": raw.finish_reason,
+                    "text": raw.text,
+                    "parse_error": errors[raw.attempt - 1] if raw.attempt <= len(errors) else None,
                 }
             )
 
@@ -123,4 +142,4 @@ class DialogueRecorder:
 
     def rows(self) -> DialogueRows:
         """This dialogue's rows of the three contract tables."""
-        return DialogueRows(self.dialogue_id, self.turn_rows, self.candidate_rows, self.dialogue_row())
+        return DialogueRows(self.dialogue_id, self.turn_rows, self.candidate_rows, self.dialogue_row(), self.raw_rows)

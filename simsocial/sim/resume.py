@@ -19,13 +19,21 @@ from typing import Any
 import pandas as pd
 import pyarrow.parquet as pq
 
-from simsocial.contract import CANDIDATES_FILE, DIALOGUES_FILE, RUN_MANIFEST, STATUS_FAILED, TURNS_FILE
+from simsocial.contract import (
+    CANDIDATES_FILE,
+    DIALOGUES_FILE,
+    RAW_ANSWERS_FILE,
+    RUN_MANIFEST,
+    STATUS_FAILED,
+    TURNS_FILE,
+)
 from simsocial.llm.stats import CallStats
 from simsocial.run_writer import PROGRESS_FILE, SHARD_DIR
 from simsocial.sim.summary import summarize_run
 
 # Dialogues last: its shard file is what marks a shard complete (see simsocial.run_writer).
-_REOPEN_ORDER = (("turns", TURNS_FILE), ("candidates", CANDIDATES_FILE), ("dialogues", DIALOGUES_FILE))
+_REOPEN_ORDER = (("turns", TURNS_FILE), ("candidates", CANDIDATES_FILE), ("raw_answers", RAW_ANSWERS_FILE),
+                 ("dialogues", DIALOGUES_FILE))  # fmt: skip
 _SUMMARY_COLUMNS = ["method", "status", "final_donation", "mind_changes", "n_parse_repairs", "n_parse_failures"]
 
 
@@ -73,6 +81,8 @@ def reopen_completed(out_dir: str | Path) -> None:
         return
     shard_dir.mkdir()
     for table, filename in _REOPEN_ORDER:
+        if not (out_dir / filename).is_file():  # a run made before raw answers were kept
+            continue
         target = shard_dir / f"part-000000.{table}.parquet"
         try:
             os.link(out_dir / filename, target)

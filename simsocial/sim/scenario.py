@@ -32,18 +32,19 @@ class Task(_Strict):
     """What the participants are told about the setting."""
 
     cause: str = Field(min_length=1, description="the organisation or cause asked for")
-    cause_description: str = Field(min_length=1)
+    cause_description: str = Field(min_length=1, description="what the cause does, as the persuader may tell it")
     setting: str = Field(min_length=1, description="who the participants are and what the task is")
     payment: float = Field(gt=0, description="what the persuadee was paid for the task")
-    currency: str = "$"
+    currency: str = Field(default="$", description="symbol prefixed to every amount in prompts and outputs")
 
 
 class RoleSpec(_Strict):
     """One role: its display name, instructions and how it elicits each utterance."""
 
-    name: str = Field(min_length=1)
-    instructions: str = Field(default="", description="required under protocol simsocial; not allowed under paper")
-    method: MethodConfig = MethodConfig()
+    name: str = Field(min_length=1, description="the role's display name in the transcript")
+    instructions: str = Field(default="", description="the role's system instructions: required under protocol "
+                              "simsocial; not allowed under paper")
+    method: MethodConfig = Field(default=MethodConfig(), description="how each utterance is elicited")
     labels: tuple[str, ...] = Field(default=(), description="labels each candidate carries (persuader)")
     max_chars: int = Field(default=240, ge=20, le=2000, description="longest utterance, in characters")
     vs_instructions: str = Field(
@@ -74,10 +75,10 @@ class RoleSpec(_Strict):
 class Donation(_Strict):
     """The persuadee's private decision after the conversation."""
 
-    minimum: float = 0.0
-    maximum: float
+    minimum: float = Field(default=0.0, description="smallest amount")
+    maximum: float = Field(description="largest amount (the payment, in the human study)")
     grid: tuple[float, ...] = Field(description="amounts offered to the model (enforced as an enum)")
-    question: str = Field(min_length=1)
+    question: str = Field(min_length=1, description="the private decision's question, asked after the chat")
     method: MethodConfig | None = Field(default=None, description="default: the persuadee's method")
     continuous: bool = Field(
         default=False,
@@ -108,8 +109,10 @@ class Turns(_Strict):
     advances per utterance, persuader on even turns, so 10 = 5 persuader + 5 persuadee messages).
     """
 
-    max_turns: int = Field(default=10, ge=1, le=100)
-    unit: Literal["exchanges", "utterances"] = "exchanges"
+    max_turns: int = Field(default=10, ge=1, le=100, description="turn budget, counted in `unit`")
+    unit: Literal["exchanges", "utterances"] = Field(
+        default="exchanges", description="'exchanges': a message and its reply is one turn; 'utterances': each message"
+    )
     end_condition: Literal["max_turns", "commitment"] = Field(
         default="max_turns",
         description="'commitment' also ends once the persuadee agrees and states an amount",
@@ -130,7 +133,9 @@ class Turns(_Strict):
 class Personas(_Strict):
     """Where persuadee (and persuader) personas come from."""
 
-    source: Literal["human", "csv", "none"] = "human"
+    source: Literal["human", "csv", "none"] = Field(
+        default="human", description="'human': the study's survey table; 'csv': a file; 'none': no persona"
+    )
     path: Path | None = Field(default=None, description="CSV file for source 'csv' (relative to the scenario)")
     text_column: str | None = Field(default=None, description="free-text persona column in the CSV")
     persuader: bool = Field(default=False, description="also give the persuader a persona")
@@ -150,8 +155,8 @@ PAPER_FIXED_ROLE_FIELDS = ("instructions", "vs_instructions", "wording", "max_ch
 class Scenario(_Strict):
     """A complete persuasion setting."""
 
-    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_\-]+$")
-    description: str = ""
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_\-]+$", description="names the run (letters, digits, _ -)")
+    description: str = Field(default="", description="free text for people; not sent to the model")
     protocol: Literal["simsocial", "paper"] = Field(
         default="simsocial",
         description="simsocial: prompts built from this file's task and role instructions. paper: the VS "

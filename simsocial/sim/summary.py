@@ -9,7 +9,9 @@ def summarize_run(dialogues: pd.DataFrame, turns: pd.DataFrame | None = None) ->
     """One row per method: dialogues, mean donation, share giving 0, mind-change rate, repairs, failures.
 
     ``mind_change_rate`` is the share of dialogues with at least one refuse↔agree switch.  With ``turns``,
-    ``repaired_share`` is the share of sampled choices whose answer needed a repair.
+    ``repaired_share`` is the share of sampled choices whose answer needed a repair (the model's rounding,
+    ``rounding_normalised``, is not one) and ``invented_share`` the share whose distribution was invented
+    (``turns.distribution_invented``; NaN for a run written before that column existed).
     """
     rows = []
     for method, group in dialogues.groupby("method", sort=False):
@@ -28,5 +30,8 @@ def summarize_run(dialogues: pd.DataFrame, turns: pd.DataFrame | None = None) ->
         if turns is not None:
             choices = turns[turns["method"] == method]
             row["repaired_share"] = (choices["parse_status"] != "ok").mean() if len(choices) else float("nan")
+            invented = choices.get("distribution_invented")
+            known = len(choices) and invented is not None and invented.notna().any()
+            row["invented_share"] = invented.fillna(False).astype(bool).mean() if known else float("nan")
         rows.append(row)
     return pd.DataFrame(rows)

@@ -10,6 +10,7 @@ import json
 import os
 from typing import Any
 
+import solara
 from mesa.visualization import SolaraViz, make_plot_component
 
 from simsocial.viz.components import latest_utterances, stated_amounts
@@ -32,6 +33,14 @@ def model_params(fixed: dict[str, Any]) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def current_parameters(model: VizModel) -> None:
+    """The parameter values the shown model was made with (Mesa's sliders show theirs only while dragged)."""
+    p = model.parameters
+    k = f"k {p['k']}" if p["k"] else "k of the scenario"
+    solara.Markdown(f"**model:** {p['methods']} · {k} · {p['dialogues']} dialogues per method · {p['turns']} turns · "
+                    f"seed {p['seed']} (change a value, then Reset)")  # fmt: skip
+
+
 def _stance_axes(ax) -> None:  # noqa: ANN001 - a matplotlib Axes
     ax.set_title("stance of the latest reply, share of live dialogues", fontsize=10)
     ax.set_ylim(0, 1)
@@ -45,7 +54,8 @@ def _page():  # noqa: ANN202 - a solara component
     assert set(colors) == set(STANCE_COLUMNS)
     return SolaraViz(
         model,
-        components=[latest_utterances, make_plot_component(colors, post_process=_stance_axes), stated_amounts],
+        components=[current_parameters, latest_utterances, make_plot_component(colors, post_process=_stance_axes),
+                    stated_amounts],
         model_params=params,
         name="simsocial: persuasion dialogues",
         play_interval=300,

@@ -36,7 +36,7 @@ def latest_utterances(model: VizModel) -> None:
         dialogue = persuadee.dialogue
         lines += ["", f"{dialogue.dialogue_id} · turn {dialogue.turn}"]
         for u in dialogue.transcript[-2:]:
-            amount = f", ${u.stated_amount:.2f}" if u.stated_amount is not None else ""
+            amount = f", {model.scenario.task.currency}{u.stated_amount:.2f}" if u.stated_amount is not None else ""
             lines.append(f"• {u.speaker} [{u.label or '–'}{amount}]: {u.text}")
         if not dialogue.transcript:
             lines.append("• (not started)")
@@ -60,7 +60,8 @@ def stated_amounts(model: VizModel) -> None:
             ax.hist(values, bins=BINS, density=True, histtype="step", linewidth=2, color=color,
                     label=f"{label}, n={len(values)}")  # fmt: skip
     ax.set_title("stated amounts and donations vs the human study", fontsize=10)
-    ax.set_xlabel("US$")
+    currency = model.scenario.task.currency
+    ax.set_xlabel("US$" if currency == "$" else f"{currency} (the human study: US$)")
     ax.set_ylabel("density")
     ax.legend(fontsize=8)
     fig.tight_layout()

@@ -42,6 +42,9 @@ class VizModel(PersuasionModel):
         model: str | None = None,
         scripted: bool = False,
     ) -> None:
+        # The panel's values this model was made with, shown on the page (a slider shows its value only while
+        # it is dragged).
+        self.parameters = {"methods": methods, "k": k, "dialogues": n_dialogues, "turns": max_turns, "seed": rng}
         spec = load_scenario(scenario, max_turns=max_turns)
         conditions = [parse_condition(m, spec, k=k or None) for m in methods.split(",") if m.strip()]
         llm = ScriptedChatModel(schema_answers(rng)) if scripted else LLMSettings(base_url=base_url, model=model)

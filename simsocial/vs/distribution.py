@@ -25,6 +25,11 @@ Selection = Literal["probability", "uniform"]
 _SUM_TOLERANCE = 1e-6 + 1e-5
 
 
+# A sum within 1% of 1 is the model's rounding (0.33 + 0.33 + 0.33): rescaling it is recorded apart, as
+# ``rounding_normalised``, and not counted as a repair (simsocial.contract.TRIVIAL_REPAIRS).
+ROUNDING_TOLERANCE = 0.01
+
+
 def _sums_to_one(total: float) -> bool:
     return abs(total - 1.0) <= _SUM_TOLERANCE
 
@@ -67,10 +72,14 @@ class VerbalizedDistribution:
         candidates: Sequence[Candidate],
         repairs: Sequence[str] = (),
         raw_text: str | None = None,
+        *,
+        record_rescale: bool = True,
     ) -> VerbalizedDistribution:
         """Build from candidates whose probabilities are non-negative but may not sum to 1.
 
-        All-zero weights become uniform; any rescaling is recorded as a repair.
+        All-zero weights become uniform; a rescaling is recorded as ``rounding_normalised`` when the sum was
+        within 1% of 1, else as ``renormalised``.  ``record_rescale=False`` is for a rescaling the caller
+        made necessary by design (keeping the tail, dropping unusable candidates) and records it elsewhere.
         """
         repairs = list(repairs)
         weights = [float(c.probability) for c in candidates]
@@ -83,8 +92,9 @@ class VerbalizedDistribution:
             weights = [1.0 / len(weights)] * len(weights)
             repairs.append("all_zero_uniform")
         else:
-            if not _sums_to_one(total):
-                repairs.append("renormalised")
+            if record_rescale and not _sums_to_one(total):
+                rounding = abs(total - 1.0) <= ROUNDING_TOLERANCE + _SUM_TOLERANCE  # + float dust: 0.33 × 3 is rounding
+                repairs.append("rounding_normalised" if rounding else "renormalised")
             weights = [w / total for w in weights]  # also removes float dust so the invariant holds exactly
         rebuilt = tuple(Candidate(c.text, w, c.fields) for c, w in zip(candidates, weights, strict=True))
         return cls(rebuilt, tuple(repairs), raw_text)
@@ -147,7 +157,8 @@ class VerbalizedDistribution:
             return replace(self, repairs=(*self.repairs, "tail_empty"))
         if len(kept) == self.k:
             return self
-        return VerbalizedDistribution.normalised(kept, (*self.repairs, "tail_filtered"), self.raw_text)
+        return VerbalizedDistribution.normalised(kept, (*self.repairs, "tail_filtered"), self.raw_text,
+                                                 record_rescale=False)  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         return {
