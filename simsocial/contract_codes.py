@@ -67,6 +67,8 @@ _CODES = (
                "only the first was kept"),
     RepairCode("unusable_candidate_dropped", "content", "a donation candidate without an amount was dropped "
                "(the rest rescaled)"),
+    RepairCode("percent_fraction_mixed", "format", "percentages and fractions mixed in one answer (`[70, 0.3]`) "
+               "were read apart, as they summed to 1 within 0.01"),
     RepairCode("probability_above_one", "content", "a probability above 1; when all were ≤ 100 they were read "
                "as percentages"),
     RepairCode("tail_filtered", "content", "`--tail-threshold`: candidates at or above it were removed and the "

@@ -8,7 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from fault_server import FaultServer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -20,7 +19,6 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
                           timeout=300, cwd=ROOT)  # fmt: skip
 
 
-@pytest.mark.xfail(strict=True, reason="h16a")
 def test_cached_answers_do_not_count_against_max_calls(tmp_path: Path) -> None:
     with FaultServer(schema_answers=True, count_tokens=True) as server:
         args = ["run", str(SCENARIO), "-n", "3", "-t", "2", "--method", "direct", "--base-url", server.base_url,
