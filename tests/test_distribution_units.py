@@ -64,7 +64,7 @@ def test_tail_keeps_only_candidates_strictly_below_the_threshold() -> None:
                                           raw_text="raw")  # fmt: skip
     tail = d.tail(0.3)
     assert [c.text for c in tail.candidates] == ["c"] and tail.raw_text == "raw"
-    assert tail.repairs == ("tail_filtered", "renormalised")
+    assert tail.repairs == ("tail_filtered",)  # the rescaling is by design, not a repair (issue 16: no "renormalised")
     assert d.tail(0.6) is d and d.tail(0.2).repairs == ("tail_empty",)
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from cli_helpers import SCENARIO
 
@@ -35,6 +37,14 @@ def fingerprint(spec: Scenario, seed: int = 0) -> dict:
     return run_fingerprint(spec, [scenario_condition(spec)], seed, endpoint="http://127.0.0.1:1/v1", model="m")
 
 
+def begin(out: Path, settings: dict, n: int) -> bool:
+    """``check_run_dir`` as a run starts, then one finished dialogue on disk: from then on it is a run (a
+    directory with a fingerprint but no dialogue blocks nothing, issue 16)."""
+    fresh = check_run_dir(out, settings, n)
+    pq.write_table(pa.table({"dialogue_id": ["direct-00000"]}), out / "dialogues.parquet")
+    return fresh
+
+
 def files(out: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(out.iterdir())}
 
@@ -42,7 +52,7 @@ def files(out: Path) -> dict[str, bytes]:
 def test_a_new_directory_gets_the_fingerprint_and_the_same_settings_resume(tmp_path: Path) -> None:
     spec = csv_scenario(tmp_path)
     out = tmp_path / "run"
-    assert check_run_dir(out, fingerprint(spec), 2) is False
+    assert begin(out, fingerprint(spec), 2) is False
     record = json.loads((out / FINGERPRINT_FILE).read_text())
     assert record == {"version": 1, "dialogues_per_condition": 2, "settings": fingerprint(spec)}
     assert check_run_dir(out, fingerprint(spec), 2) is True
@@ -52,7 +62,7 @@ def test_a_new_directory_gets_the_fingerprint_and_the_same_settings_resume(tmp_p
 def test_a_run_may_grow_but_not_shrink(tmp_path: Path) -> None:
     spec = csv_scenario(tmp_path)
     out = tmp_path / "run"
-    check_run_dir(out, fingerprint(spec), 2)
+    begin(out, fingerprint(spec), 2)
     assert check_run_dir(out, fingerprint(spec), 5) is True
     assert json.loads((out / FINGERPRINT_FILE).read_text())["dialogues_per_condition"] == 5
     before = files(out)
@@ -63,7 +73,7 @@ def test_a_run_may_grow_but_not_shrink(tmp_path: Path) -> None:
 
 def test_a_persona_file_changed_at_the_same_path_is_refused(tmp_path: Path) -> None:
     out = tmp_path / "run"
-    check_run_dir(out, fingerprint(csv_scenario(tmp_path)), 2)
+    begin(out, fingerprint(csv_scenario(tmp_path)), 2)
     before = files(out)
     edited = csv_scenario(tmp_path, PERSONAS.replace("tight budget", "generous allowance"))  # same path
     assert edited.personas.path == tmp_path / "personas.csv"
@@ -81,14 +91,14 @@ def test_the_same_persona_content_at_another_path_matches(tmp_path: Path) -> Non
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     out = tmp_path / "run"
-    check_run_dir(out, fingerprint(csv_scenario(tmp_path / "a")), 2)
+    begin(out, fingerprint(csv_scenario(tmp_path / "a")), 2)
     assert check_run_dir(out, fingerprint(csv_scenario(tmp_path / "b")), 2) is True
 
 
 def test_an_edited_prompt_text_is_refused_and_named(tmp_path: Path) -> None:
     spec = load_scenario(SCENARIO)
     out = tmp_path / "run"
-    check_run_dir(out, fingerprint(spec), 1)
+    begin(out, fingerprint(spec), 1)
     before = files(out)
     persuadee = spec.persuadee.model_copy(update={"instructions": spec.persuadee.instructions + " Be brief."})
     edited = spec.model_copy(update={"persuadee": persuadee})
@@ -102,7 +112,7 @@ def test_an_edited_prompt_text_is_refused_and_named(tmp_path: Path) -> None:
 def test_a_different_seed_is_named_first(tmp_path: Path) -> None:
     spec = load_scenario(SCENARIO)
     out = tmp_path / "run"
-    check_run_dir(out, fingerprint(spec, seed=1), 1)
+    begin(out, fingerprint(spec, seed=1), 1)
     with pytest.raises(RunMismatchError) as info:
         check_run_dir(out, fingerprint(spec, seed=2), 1)
     assert info.value.differences == ["seed: 1 → 2"]

@@ -243,10 +243,10 @@ def batch(
         if failed_cells:
             err.print(f"[red]{failed_cells} of {len(result.status)} cell(s) failed[/]; fix the cause and run the "
                       "same command with --resume", soft_wrap=True)  # fmt: skip
+        if failures.failed:  # how to play them again, before the causes (which stay the last lines)
+            err.print(escape(retry_hint(failures.failed, f"{out}/cells", retry_command("--resume"))), soft_wrap=True)
         for line in failures.lines():
             err.print(f"[red]{escape(line)}[/]", soft_wrap=True)
-        if failures.failed:
-            err.print(escape(retry_hint(failures.failed, f"{out}/cells", retry_command("--resume"))), soft_wrap=True)
         for why in result.dead_endpoints.values():  # one endpoint gone: its cells ended, the others finished
             err.print(f"[red]{escape(why.splitlines()[0])}[/]: its cells are marked failed; the other endpoints' "
                       "cells ran to their end", soft_wrap=True)  # fmt: skip
