@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -141,18 +141,14 @@ async def elicit(
         try:
             answers = await _run_calls(llm, config, query, calls.calls, seed, f"{call_key}/a{attempt}", result)
             # A plain reply is the whole distribution (p = 1): nothing to combine, no k to check.
-            distribution = answers[0] if calls.calls[0].plain_text else combine_answers(config, answers)
+            distribution = answers[0] if calls.calls[0].plain_text else _read(combine_answers, config, answers)
             if usable is not None:
-                distribution = _keep_usable(distribution, usable)
+                distribution = _read(_keep_usable, distribution, usable)
         except VSParseError as exc:
             result.errors.append(exc.reason)
             continue
         except AnswerTooLarge:
             result.errors.append("answer_too_large")  # the body was not read whole: a failed attempt
-            continue
-        except (RecursionError, ValueError, ArithmeticError):
-            # Whatever an answer holds, it fails this one choice (counted), never the run (docs/security.md).
-            result.errors.append(MALFORMED)
             continue
         result.distribution = distribution
         result.chosen_index = distribution.sample(rng, config.effective_selection)
@@ -197,12 +193,24 @@ async def _run_calls(
             response = await _ask(llm, longer, result, index, reasked=True)
             if is_truncated(response):
                 raise VSParseError(TRUNCATED, response.text)
-        answer = parse_distribution(response.text, query.fields, call.expects_probabilities)
+        answer = _read(parse_distribution, response.text, query.fields, call.expects_probabilities)
         if reasked:
             answer = VerbalizedDistribution(answer.candidates, (*answer.repairs, "truncated_reasked"), answer.raw_text)
         answers.append(answer)
         messages.append({"role": "assistant", "content": response.text})
     return answers
+
+
+def _read(read: Callable[..., VerbalizedDistribution], *args: Any) -> VerbalizedDistribution:
+    """``read(*args)``, where anything an answer holds that breaks reading it (huge numbers, deep nesting) is a
+    failed parse of this one choice, counted and re-asked, never a crash of the run (docs/security.md).  Only
+    reading is guarded: an exception from the chat model itself is a bug and surfaces."""
+    try:
+        return read(*args)
+    except VSParseError:
+        raise
+    except (RecursionError, ValueError, ArithmeticError):
+        raise VSParseError(MALFORMED, "") from None
 
 
 def _plain_answer(response: ChatResponse) -> VerbalizedDistribution:

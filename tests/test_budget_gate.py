@@ -40,17 +40,22 @@ def test_budget_describes_its_limits() -> None:
 
 
 def test_admits_up_to_the_limit_exactly_and_then_stops() -> None:
-    g, _ = gate(max_calls=10)
+    g, spent = gate(max_calls=10)
     assert g.stopped is False and g.admitted == 0
-    assert [g.admit("run", Cost(5, 0)) for _ in range(3)] == [True, True, False]  # 5 + 5 = 10 fits, 15 does not
-    assert g.admitted == 2 and g.stopped
+    # 5 + 5 = 10 fits; a third 5 does not fit beside the 10 in flight: "not yet" (they may be answered from the
+    # cache and spend nothing), and the gate stays open
+    assert [g.admit("run", Cost(5, 0)) for _ in range(3)] == [True, True, None]
+    assert g.admitted == 2 and not g.stopped
+    g.finished("run", 2)
+    spent.calls = 10  # they did spend their 10: now it is a "no", and the gate closes
+    assert g.admit("run", Cost(5, 0)) is False and g.stopped and g.admitted == 2
 
 
 def test_in_flight_units_count_at_their_whole_estimate() -> None:
     g, spent = gate(max_calls=10)
     assert g.admit("run", Cost(6, 0))
     spent.calls = 1  # the first unit has spent 1 of its 6: still reserved at 6, not 1 + 6
-    assert not g.admit("run", Cost(4, 0))
+    assert g.admit("run", Cost(4, 0)) is None
 
 
 def test_spending_counts_beside_the_reservations() -> None:
@@ -75,7 +80,7 @@ def test_finished_releases_only_its_own_account() -> None:
     g, _ = gate(max_calls=10)
     assert g.admit("cell-a", Cost(6, 0)) and g.admit("cell-b", Cost(1, 0))
     g.finished("cell-b", 1)
-    assert not g.admit("cell-b", Cost(5, 0))  # cell-a's 6 is still reserved: 6 + 5 > 10
+    assert g.admit("cell-b", Cost(5, 0)) is None  # cell-a's 6 is still reserved: 6 + 5 > 10, not yet
 
 
 def test_finished_beyond_what_is_reserved_is_harmless() -> None:
@@ -89,8 +94,9 @@ def test_finished_beyond_what_is_reserved_is_harmless() -> None:
 def test_once_refused_it_stays_stopped_for_every_account() -> None:
     g, spent = gate(max_calls=10)
     assert g.admit("cell-a", Cost(4, 0))
-    assert not g.admit("cell-a", Cost(7, 0))
     g.finished("cell-a", 1)
+    spent.calls = 4
+    assert g.admit("cell-a", Cost(7, 0)) is False  # 4 really spent + 7 > 10: refused
     spent.calls = 0  # even with nothing spent and nothing reserved
     assert not g.admit("cell-a", Cost(1, 0)) and not g.admit("cell-b", Cost(0, 0))
     assert g.stopped and g.admitted == 1
@@ -152,11 +158,16 @@ def test_threads_admitting_at_once_never_reserve_past_the_limit() -> None:
     for t in threads:
         t.join()
     assert admitted.count(True) == g.admitted == 50  # exactly the limit: no lost update, no overshoot
-    assert g.stopped and len(admitted) == 8 * 20
+    # the rest wait for the 50 in flight (nothing was spent yet): "not yet", and the gate stays open
+    assert admitted.count(None) == 8 * 20 - 50 and not g.stopped
 
 
 def test_token_reservations_of_every_in_flight_unit_add_up() -> None:
-    g, _ = gate(max_tokens=100)
+    g, spent = gate(max_tokens=100)
     assert g.admit("cell-a", Cost(0, 30)) and g.admit("cell-b", Cost(0, 30)) and g.admit("cell-a", Cost(0, 30))
-    assert not g.admit("cell-b", Cost(0, 11))  # 90 reserved over two accounts + 11 > 100
-    assert g.stopped is True  # the refusal closed the gate (a flag, not None)
+    assert g.admit("cell-b", Cost(0, 11)) is None  # 90 reserved over two accounts + 11 > 100: not yet
+    assert g.stopped is False
+    g.finished("cell-a", 2)
+    g.finished("cell-b", 1)
+    spent.tokens = 90  # what they really spent
+    assert g.admit("cell-b", Cost(0, 11)) is False and g.stopped is True  # a refusal closes the gate
