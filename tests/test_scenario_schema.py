@@ -37,7 +37,9 @@ def test_the_schema_is_a_valid_json_schema(schema: dict) -> None:
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.name)
 def test_every_bundled_scenario_validates(schema: dict, path: Path) -> None:
-    jsonschema.validate(yaml.safe_load(path.read_text()), schema, cls=jsonschema.Draft202012Validator)
+    raw = yaml.safe_load(path.read_text())
+    raw.pop("campaign", None)  # a campaign scenario's own section (docs/campaigns.md); the rest is a scenario
+    jsonschema.validate(raw, schema, cls=jsonschema.Draft202012Validator)
 
 
 @pytest.mark.parametrize(
