@@ -7,7 +7,9 @@ import base64
 import contextlib
 import itertools
 import json
+import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -40,7 +42,8 @@ class HeadlessChromium:
         if binary is None:
             raise RuntimeError("chromium is not installed (apt-get install chromium)")
         self._proc = subprocess.Popen([binary, *FLAGS, f"--user-data-dir={self._profile.name}", "about:blank"],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                      start_new_session=True)  # its helpers in one group, stopped together  # fmt: skip
         port_file = Path(self._profile.name) / "DevToolsActivePort"
         deadline = time.monotonic() + 30
         while not port_file.is_file() or not port_file.read_text().strip():
@@ -58,9 +61,27 @@ class HeadlessChromium:
             self._closing.close()
         finally:
             if self._proc is not None:
-                self._proc.terminate()
-                self._proc.wait(timeout=30)
+                # Chromium's helper processes (crashpad, zygote) outlive the browser and still write into the
+                # profile: the whole group goes, then the profile ("Directory not empty" was that race).
+                self._stop_group(signal.SIGTERM)
+                try:
+                    self._proc.wait(timeout=30)
+                finally:
+                    self._stop_group(signal.SIGKILL)
             self._profile.cleanup()
+
+    def _stop_group(self, sig: signal.Signals) -> None:
+        assert self._proc is not None
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self._proc.pid, sig)
+        if sig is signal.SIGKILL:  # wait until no process of the group is left
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                try:
+                    os.killpg(self._proc.pid, 0)
+                except ProcessLookupError:
+                    return
+                time.sleep(0.05)
 
     def watch_dialogs(self) -> None:
         """Record every JavaScript dialog the page opens in :attr:`dialogs` (and dismiss it, so the page
