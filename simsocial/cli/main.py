@@ -46,7 +46,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "compare": ("simsocial.cli.analysis_cmds",
                 "Compare simulated runs with the human PersuasionForGood data, one row per run × method."),
     "scenario-schema": ("simsocial.cli.scenario_schema_cmd",
-                        "The JSON Schema (draft 2020-12) of a scenario YAML file."),
+                        "Print the JSON Schema of scenario YAML files (for editors: docs/scenarios.md)."),
     "calibrate": ("simsocial.cli.calibrate_cmd", "Calibrate on half of the human persuadees, test on the other half."),
     "viz": ("simsocial.cli.viz_cmd",
             "Step and play the persuasion model in the browser: latest utterances, stance shares per step, stated "
