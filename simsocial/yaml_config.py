@@ -14,14 +14,19 @@ from pydantic import BaseModel, ValidationError
 M = TypeVar("M", bound=BaseModel)
 
 
-def load_yaml_model(path: Path, model: type[M], error: type[Exception], kind: str) -> M:
-    """Validate ``path`` as ``model``; any problem raises ``error`` with a message naming file and fields."""
+def read_yaml(path: Path, error: type[Exception]) -> object:
+    """The parsed YAML of ``path``; a missing file or bad YAML raises ``error`` naming the file."""
     try:
-        raw = yaml.safe_load(path.read_text())
+        return yaml.safe_load(path.read_text())
     except FileNotFoundError:
         raise error(f"{path}: file not found") from None
     except yaml.YAMLError as exc:
         raise error(f"{path}: not valid YAML: {exc}") from None
+
+
+def load_yaml_model(path: Path, model: type[M], error: type[Exception], kind: str) -> M:
+    """Validate ``path`` as ``model``; any problem raises ``error`` with a message naming file and fields."""
+    raw = read_yaml(path, error)
     if not isinstance(raw, dict):
         raise error(f"{path}: expected a mapping of fields at the top level, got {type(raw).__name__}")
     try:

@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from simsocial.sim.scenario import RoleSpec, Scenario, ScenarioError
+from simsocial.yaml_config import read_yaml
 
 GENERATORS = ("watts_strogatz", "barabasi_albert", "erdos_renyi", "line", "edge_list")
 PEER_FIELDS = ("amount", "currency", "cause", "persona")
@@ -144,12 +145,7 @@ class CampaignScenario(BaseModel):
 def load_campaign(path: str | Path, *, max_turns: int | None = None) -> CampaignScenario:
     """Read a campaign scenario; errors name the file, the field and the problem (:class:`ScenarioError`)."""
     path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise ScenarioError(f"{path}: file not found") from None
-    except yaml.YAMLError as exc:
-        raise ScenarioError(f"{path}: not valid YAML: {exc}") from None
+    raw = read_yaml(path, ScenarioError)
     if not isinstance(raw, dict) or "campaign" not in raw:
         raise ScenarioError(f"{path}: not a campaign scenario (no campaign: section)")
     try:
