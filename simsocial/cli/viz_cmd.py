@@ -54,8 +54,8 @@ def viz(
         server = endpoint.server
         settings |= {"base_url": endpoint.base_url, "model": endpoint.model}
     page_app = CAMPAIGN_APP if campaign else APP
-    cmd = [sys.executable, "-m", "solara", "run", str(page_app), "--host", "127.0.0.1", "--port", str(port),
-           "--production", "--no-open", "--no-check-version"]  # fmt: skip
+    # Solara's server behind a check that only this page on 127.0.0.1 may use it (simsocial/viz/guard.py).
+    cmd = [sys.executable, "-m", "simsocial.viz.serve", str(page_app), "--port", str(port)]
     # Solara phones home (usage telemetry) unless told not to; simsocial sends nothing anywhere.
     # Two Solara warnings nobody can act on are kept out of the terminal: its rules-of-hooks check about
     # Mesa's own components (at every start), and the session cookie falling back to samesite=lax on plain

@@ -1,11 +1,13 @@
-"""The SolaraViz page ``simsocial viz`` serves (``solara run simsocial/viz/app.py``).
+"""The SolaraViz page ``simsocial viz`` serves (``python -m simsocial.viz.serve simsocial/viz/app.py``).
 
 Its settings come from the ``SIMSOCIAL_VIZ`` environment variable (JSON: the :class:`VizModel` keywords
-fixed by the command line, e.g. the endpoint), which the ``viz`` command sets.
+fixed by the command line, e.g. the endpoint), which the ``viz`` command sets.  Each browser session renders
+its own :func:`Page`, with its own model and parameter panel.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from typing import Any
@@ -15,6 +17,7 @@ from mesa.visualization import SolaraViz, make_plot_component
 
 from simsocial.viz.components import latest_utterances, stated_amounts
 from simsocial.viz.model import STANCE_COLUMNS, VizModel
+from simsocial.viz.session import model_keywords, pending_changes, session_params, unwrap
 
 
 def model_params(fixed: dict[str, Any]) -> dict[str, Any]:
@@ -33,12 +36,22 @@ def model_params(fixed: dict[str, Any]) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def current_parameters(model: VizModel) -> None:
-    """The parameter values the shown model was made with (Mesa's sliders show theirs only while dragged)."""
+class PageModel(VizModel):
+    """The model of one browser session, made from its parameter panel (reactive variables or values)."""
+
+    def __init__(self, **kwargs: Any) -> None:  # Mesa's parameter check accepts a var-keyword named kwargs only
+        values = unwrap(kwargs)
+        super().__init__(**values)
+        self.made_with = values  # what pending_changes compares the panel with
+
+
+def current_parameters(params: dict[str, Any], model: VizModel) -> None:
+    """The values the running model was made with, and the panel's values that apply on Reset."""
     p = model.parameters
     k = f"k {p['k']}" if p["k"] else "k of the scenario"
-    solara.Markdown(f"**model:** {p['methods']} · {k} · {p['dialogues']} dialogues per method · {p['turns']} turns · "
-                    f"seed {p['seed']} (change a value, then Reset)")  # fmt: skip
+    solara.Text(f"model: {p['methods']} · {k} · {p['dialogues']} dialogues per method · {p['turns']} turns · "
+                f"seed {p['seed']}")  # fmt: skip
+    pending_changes(params, model)
 
 
 def _stance_axes(ax) -> None:  # noqa: ANN001 - a matplotlib Axes
@@ -46,20 +59,19 @@ def _stance_axes(ax) -> None:  # noqa: ANN001 - a matplotlib Axes
     ax.set_ylim(0, 1)
 
 
-def _page():  # noqa: ANN202 - a solara component
-    settings = json.loads(os.environ.get("SIMSOCIAL_VIZ", "{}"))
-    params = model_params(dict(settings))
-    model = VizModel(**{k: (v["value"] if isinstance(v, dict) else v) for k, v in params.items()})
+@solara.component
+def Page() -> None:  # noqa: N802 - the name Solara serves
+    """The page of one browser session: its own parameter panel and its own model (two tabs never share)."""
+    params = solara.use_memo(lambda: session_params(model_params(json.loads(os.environ.get("SIMSOCIAL_VIZ", "{}")))),
+                             [])  # fmt: skip
+    model = solara.use_memo(lambda: PageModel(**model_keywords(params)), [])
     colors = {"share_refuse": "tab:red", "share_undecided": "tab:gray", "share_agree": "tab:green"}
     assert set(colors) == set(STANCE_COLUMNS)
-    return SolaraViz(
+    SolaraViz(
         model,
-        components=[current_parameters, latest_utterances, make_plot_component(colors, post_process=_stance_axes),
-                    stated_amounts],
+        components=[functools.partial(current_parameters, params), latest_utterances,
+                    make_plot_component(colors, post_process=_stance_axes), stated_amounts],
         model_params=params,
         name="simsocial: persuasion dialogues",
         play_interval=300,
     )
-
-
-page = _page()
