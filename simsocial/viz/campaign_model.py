@@ -2,7 +2,7 @@
 
 SolaraViz re-creates the model from its parameter panel on every reset (``model.__class__(**params)``),
 so every parameter is a simple keyword with a default.  One step is one round of every method's campaign;
-the network drawing colours the nodes by their state in the method shown (``show``).
+the page draws the network once per method, coloured by the nodes' states in that method's campaign.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ DEFAULT_CAMPAIGN = Path(__file__).resolve().parents[2] / "scenarios" / "campaign
 
 
 class CampaignVizModel(CampaignModel):
-    """A campaign for the live view.  ``methods``: comma-separated ``--method`` values (the first is drawn);
+    """A campaign for the live view.  ``methods``: comma-separated ``--method`` values;
     ``nodes``: people on the network (0 = the scenario's); ``scripted``: answer from an in-process scripted
     model (to try the page, not to study)."""
 
