@@ -69,8 +69,12 @@ def Page() -> None:  # noqa: N802 - the name Solara serves
     assert set(colors) == set(STANCE_COLUMNS)
     SolaraViz(
         model,
-        components=[functools.partial(current_parameters, params), latest_utterances,
-                    make_plot_component(colors, post_process=_stance_axes), stated_amounts],
+        components=[
+            functools.partial(current_parameters, params),
+            latest_utterances,
+            make_plot_component(colors, post_process=_stance_axes),
+            stated_amounts,
+        ],
         model_params=params,
         name="simsocial: persuasion dialogues",
         play_interval=300,
