@@ -28,7 +28,14 @@ def viz(
     base_url: BaseUrl = None,
     model: ModelName = None,
     gguf: Gguf = None,
-    port: Annotated[int, typer.Option(help="Port of the page on 127.0.0.1.")] = 8765,
+    port: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=65535,
+            help="Port of the page on 127.0.0.1 (the page checks its Host against it, so 0 is refused).",
+        ),
+    ] = 8765,
     scripted: Annotated[
         bool, typer.Option(help="Answer from an in-process scripted model (try the page; says nothing).")
     ] = False,
