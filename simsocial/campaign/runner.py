@@ -8,10 +8,12 @@ played and written round by round (:class:`~simsocial.campaign.writer.CampaignWr
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -111,14 +113,15 @@ def run_campaign(
                                   executor=executor)  # fmt: skip
             model.on_round_done = lambda r, rows, seed=seed: writer.write_round(seed, r, rows)
             replayed += _replay(model, stored.get(seed, {}))
-            while model.running and _admitted(rounds_budget, model):
-                try:
-                    _step(model, runtime, show_progress, on_progress)
-                finally:  # a round that failed releases its reservation too (a sweep's other cells go on)
-                    if rounds_budget is not None:
-                        rounds_budget.finished()
-                if on_round is not None:
-                    on_round(seed, model)
+            with frozen_heap():
+                while model.running and _admitted(rounds_budget, model):
+                    try:
+                        _step(model, runtime, show_progress, on_progress)
+                    finally:  # a round that failed releases its reservation too (a sweep's other cells go on)
+                        if rounds_budget is not None:
+                            rounds_budget.finished()
+                    if on_round is not None:
+                        on_round(seed, model)
             networks.append(model.network_frame())
             round_frames.append(model.rounds_frame())
             if rounds_budget is not None and rounds_budget.stopped:
@@ -164,6 +167,23 @@ def _completed(out_dir: Path, rounds: int) -> CampaignResult | None:
         return None  # more rounds asked for, or a budget stopped it: the rest is still to play
     manifest["already_complete"] = True
     return CampaignResult(out_dir, pd.read_parquet(out_dir / ROUNDS_FILE), manifest, replayed_rounds=0)
+
+
+@contextlib.contextmanager
+def frozen_heap() -> Iterator[None]:
+    """Leave the objects that exist now (the network, its people, the persona table) out of the garbage
+    collector's full passes while the rounds run.
+
+    A full pass over them took 0.2-0.4 s at a thousand people (benchmarks/campaign_scale.py, gc callbacks),
+    and it runs on the event loop's thread in the middle of a round, holding up every dialogue's next
+    call.  Frozen objects are still freed by reference counting; what becomes cyclic garbage meanwhile is
+    collected after :func:`gc.unfreeze`, at the end.
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _round_budget(
