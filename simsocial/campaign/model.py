@@ -112,6 +112,7 @@ class CampaignModel(mesa.Model):
                            for c in self.conditions}  # fmt: skip
         self.shown_method = self.conditions[0].label  # the campaign a live view colours nodes by
         self.round = 0
+        self._plan: tuple[int, list[PlannedDialogue]] | None = None  # (round it was made after, the plan)
         self.round_rows: list[dict[str, Any]] = []
         self.kept_rows: list[DialogueRows] = []
         self.datacollector = mesa.DataCollector(model_reporters=self._reporters(),
@@ -140,13 +141,20 @@ class CampaignModel(mesa.Model):
             self.kept_rows.extend(ordered)
 
     def plan_round(self) -> list[PlannedDialogue]:
-        """The next round's dialogues, every method's (no call is made)."""
+        """The next round's dialogues, every method's (no call is made).
+
+        Kept until the round is applied: the runner, ``step`` and the stopping rule all ask for the same plan,
+        and at a thousand people planning is several milliseconds, paid between rounds while no call is out.
+        """
+        if self._plan is not None and self._plan[0] == self.round:
+            return self._plan[1]
         planned: list[PlannedDialogue] = []
         for condition in self.conditions:
             diffusion = self.diffusions[condition.label]
             contacts = diffusion.plan(self.round + 1, self.campaign.contacts_per_round)
             planned += plan_dialogues(condition, diffusion, contacts, self.personas, self.campaign,
                                       self.scenario, self.seed)  # fmt: skip
+        self._plan = (self.round, planned)
         return planned
 
     def replay_round(self, rows: dict[str, dict[str, Any]]) -> None:
@@ -181,9 +189,7 @@ class CampaignModel(mesa.Model):
             self.close()
 
     def _has_work(self) -> bool:
-        return self.round < self.max_rounds and any(
-            d.plan(self.round + 1, self.campaign.contacts_per_round) for d in self.diffusions.values()
-        )
+        return self.round < self.max_rounds and bool(self.plan_round())
 
     def close(self) -> None:
         """Stop the LLM runtime if this model opened it (idempotent)."""

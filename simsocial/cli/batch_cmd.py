@@ -47,6 +47,7 @@ from simsocial.cli.outcome import (
     plain_failure,
 )
 from simsocial.cli.retry_opts import RetryFailed, retry_command, retry_hint
+from simsocial.llm.budget import Budget
 from simsocial.llm.errors import FatalLLMError
 from simsocial.llm.factory import DEFAULT_CACHE_PATH, LLMSettings
 from simsocial.run_lock import OutLockedError, hold_out_lock
@@ -163,6 +164,18 @@ def batch(
                                  param_hint="--retry-failed")  # fmt: skip
     if bool(base_url) != bool(model):
         raise typer.BadParameter("--base-url and --model go together", param_hint="--base-url/--model")
+    from simsocial.campaign.sweep import is_campaign_sweep
+
+    if is_campaign_sweep(sweep):  # a campaign scenario: its cells are campaigns (simsocial.cli.campaign_batch)
+        from simsocial.cli.campaign_batch import campaign_batch
+
+        unused = dict(dialogues=dialogues, shard_size=shard_size, persuader_base_url=persuader_base_url,
+                      persuader_model=persuader_model, persuader_api_key_env=persuader_api_key_env,
+                      retry_failed=retry_failed)  # fmt: skip
+        return campaign_batch(sweep, out, unused=unused, dry_run=dry_run, budget=Budget(max_calls, max_tokens),
+                              llm=dict(cache=cache, no_cache=no_cache, structured_output=str(structured_output)),
+                              resume=resume, executor=executor, address=address, workers=workers, base_url=base_url,
+                              model=model, gguf=gguf, turns=turns, concurrency=concurrency, quiet=quiet)  # fmt: skip
     try:  # one line, exit 2, before anything is written (the sweep file's own persuader is checked later)
         persuader = persuader_endpoint(persuader_base_url, persuader_model, persuader_api_key_env)
     except ValueError as exc:

@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from simsocial.bounds import MAX_CALLS, MAX_TOKENS
 from simsocial.cli.options import (
     BaseUrl,
     CachePath,
@@ -36,6 +37,7 @@ from simsocial.cli.options import (
     llm_settings,
 )
 from simsocial.cli.outcome import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE, fail, failure_report
+from simsocial.llm.budget import Budget
 from simsocial.llm.errors import FatalLLMError, LLMError
 from simsocial.llm.factory import DEFAULT_CACHE_PATH
 
@@ -94,6 +96,26 @@ def campaign(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", metavar="", help="Print an upper bound on dialogues and calls; call nothing.")
     ] = False,
+    max_calls: Annotated[
+        int | None,
+        typer.Option(
+            "--max-calls",
+            min=1,
+            max=MAX_CALLS,
+            help="Start no round whose calls to the endpoint could "
+            "exceed this (cached answers are free); finished rounds are kept, the campaign is marked "
+            "incomplete, and the same command continues it.",
+        ),
+    ] = None,  # fmt: skip
+    max_tokens: Annotated[
+        int | None,
+        typer.Option(
+            "--max-tokens",
+            min=1,
+            max=MAX_TOKENS,
+            help="Same for prompt + completion tokens (cached answers cost nothing).",
+        ),
+    ] = None,  # fmt: skip
 ) -> None:
     """Run a word-of-mouth persuasion campaign on a social network: each round every advocate talks with
     friends who have not adopted (VS-sampled dialogues, all of a round concurrently); those who give at
@@ -101,7 +123,8 @@ def campaign(
     dialogues/turns/candidates.parquet (with round, advocate, target).
 
     Exit status: 0 all dialogues finished, 2 bad input, 3 some dialogues failed, 4 all failed, 1 other error,
-    130 interrupted (finished rounds are kept; the same command resumes).
+    5 stopped by --max-calls/--max-tokens, 130 interrupted (finished rounds are kept; the same command
+    resumes).
     """
     from simsocial.campaign.config import load_campaign
     from simsocial.campaign.network import build_graph, choose_seeds
@@ -133,9 +156,9 @@ def campaign(
     net = spec.campaign.network
     err.print(f"[bold]{escape(spec.name)}[/]: {net.generator} network, {n_rounds} round(s) × \\[{labels}], "
               f"{spec.scenario.turns.max_turns} turns, seed(s) {', '.join(map(str, seeds))}")  # fmt: skip
-    result = _run(
-        spec, conditions, seeds, n_rounds, out, settings, concurrency, scenario, quiet, RunMismatchError, fresh
-    )
+    budget = Budget(max_calls, max_tokens)
+    result = _run(spec, conditions, seeds, n_rounds, out, settings, concurrency, scenario, quiet, RunMismatchError,
+                  fresh, budget)  # fmt: skip
     from simsocial.campaign.report import summary_table
 
     if result.manifest.get("already_complete"):
@@ -153,10 +176,15 @@ def campaign(
         for line in failures.lines():
             err.print(f"[red]{escape(line)}[/]", soft_wrap=True)
         raise typer.Exit(failures.exit_code)
+    if result.budget_stopped:
+        from simsocial.campaign.budget import EXIT_BUDGET
+
+        err.print(escape(_budget_stop(result, budget, out)), soft_wrap=True)
+        raise typer.Exit(EXIT_BUDGET)
     console.print(f"adoption curves and the network: simsocial compare {escape(str(out))}")
 
 
-def _run(spec, conditions, seeds, n_rounds, out, settings, concurrency, scenario, quiet, mismatch, fresh):  # type: ignore[no-untyped-def]
+def _run(spec, conditions, seeds, n_rounds, out, settings, concurrency, scenario, quiet, mismatch, fresh, budget):  # type: ignore[no-untyped-def]
     from simsocial.campaign.model import CampaignMismatchError
     from simsocial.campaign.runner import run_campaign
 
@@ -169,7 +197,8 @@ def _run(spec, conditions, seeds, n_rounds, out, settings, concurrency, scenario
 
     try:
         result = run_campaign(spec, conditions, seeds, n_rounds, out, settings, max_active=concurrency,
-                              scenario_path=str(scenario), on_round=report, show_progress=not quiet)  # fmt: skip
+                              scenario_path=str(scenario), on_round=report, show_progress=not quiet,
+                              budget=budget)  # fmt: skip
     except mismatch as exc:
         fail(err, str(exc), EXIT_USAGE)
     except KeyboardInterrupt:
@@ -187,6 +216,23 @@ def _run(spec, conditions, seeds, n_rounds, out, settings, concurrency, scenario
         err.print(f"resumed {escape(str(out))}: {result.replayed_rounds} finished round(s) on disk were replayed "
                   "without a call")  # fmt: skip
     return result
+
+
+def _budget_stop(result, budget: Budget, out: Path) -> str:  # type: ignore[no-untyped-def]
+    """What a campaign stopped by its budget tells the user: where it stopped, what was spent, how to go on."""
+    import shlex
+    import sys
+
+    usage = result.manifest["usage"]
+    rounds = len(result.rounds[["seed", "round"]].drop_duplicates()) if len(result.rounds) else 0
+    again = shlex.join(["simsocial", *sys.argv[1:]] + ([] if "--out" in sys.argv else ["--out", str(out)]))
+    return (
+        f"budget reached ({budget.describe()}): the next round would not fit, so it was not started; {rounds} "
+        f"finished round(s) are saved in {out} ({usage['endpoint_calls']} calls, "
+        f"{usage['prompt_tokens'] + usage['completion_tokens']} tokens spent; {usage['cache_hits']} answer(s) from "
+        f"the cache, free). The campaign is marked incomplete. Continue with a budget for the rest (finished "
+        f"rounds replay without a call):\n  {again}"
+    )
 
 
 def _discard_unstarted(out: Path) -> bool:
