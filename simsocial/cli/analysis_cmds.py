@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
 import typer
 
 from simsocial.bounds import MAX_RESAMPLES, MAX_SEED
+from simsocial.cli.json_output import json_text, write_json
 from simsocial.data.cleaning import DEFAULT_POLICY, POLICIES
 
 # The policy names of simsocial.data.cleaning.POLICIES, as choices Typer can list in --help.
@@ -49,21 +48,6 @@ class DonationConstruct(StrEnum):
 class EffectsKind(StrEnum):
     traits = "traits"
     strategies = "strategies"
-
-
-def jsonable(value: object) -> object:
-    """Plain JSON types: NaN/inf → null, numpy scalars/arrays → Python, dict keys → str."""
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return [jsonable(v) for v in value.tolist()]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 def _pct(x: float | None) -> str:
@@ -149,7 +133,7 @@ def human(
 
     ref = human_reference(cleaning.value)
     if format is HumanFormat.json:
-        typer.echo(json.dumps(jsonable(ref.to_dict()), indent=2))
+        typer.echo(json_text(ref.to_dict()))
     else:
         _print_human_table(ref)
 
@@ -275,7 +259,7 @@ def compare(
         "human": comparison.human.to_dict(),
         "cleaning": {m.label: m.cleaning.to_dict() for m in comparison.methods},
     }
-    (out / "comparison.json").write_text(json.dumps(jsonable(payload), indent=2))
+    write_json(out / "comparison.json", payload)
     figures = plots.save_figures(comparison, out)
     effect_results, sections = [], []
     if effects:
@@ -295,7 +279,7 @@ def compare(
         (out / "vs_paper.json").write_text(render(comparison, "json"))
         typer.echo(render(comparison, "markdown" if format is CompareFormat.table else format.value))
     elif format is CompareFormat.json:
-        typer.echo(json.dumps(jsonable(payload["rows"]), indent=2))
+        typer.echo(json_text(payload["rows"]))
     elif format is CompareFormat.csv:
         typer.echo(comparison.table.to_csv(index=False), nl=False)
     elif format is CompareFormat.markdown:

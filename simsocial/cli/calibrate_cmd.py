@@ -6,20 +6,16 @@ which every trial is an engine run (``simsocial calibrate SCENARIO --search temp
 
 from __future__ import annotations
 
-import json
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
-from simsocial.cli.analysis_cmds import CleaningChoice, DonationConstruct, jsonable
+from simsocial.cli.analysis_cmds import CleaningChoice, DonationConstruct
 from simsocial.cli.options import BaseUrl, CachePath, Concurrency, Gguf, ModelName, NoCache, Turns, flag
 from simsocial.data.cleaning import DEFAULT_POLICY
-from simsocial.llm.factory import DEFAULT_CACHE_PATH
-
-if TYPE_CHECKING:
-    from simsocial.validity.calibrate import Calibration
+from simsocial.llm.settings import DEFAULT_CACHE_PATH
 
 
 class Objective(StrEnum):
@@ -43,27 +39,44 @@ CALIBRATE_HELP = (
 
 
 def calibrate(
-    target: Annotated[Path, typer.Argument(help="A run or sweep directory, or (with --search) a scenario file.",
-                                           exists=True, show_default=False)],
+    target: Annotated[
+        Path,
+        typer.Argument(
+            help="A run or sweep directory, or (with --search) a scenario file.", exists=True, show_default=False
+        ),
+    ],
     objective: Annotated[Objective, typer.Option(help="What the fit half is scored by.")] = Objective.ks,
-    out: Annotated[Path | None, typer.Option(help="Output directory [default: TARGET/calibrate; "
-                                                  "required with --search]", show_default=False)] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Output directory [default: TARGET/calibrate; required with --search]", show_default=False),
+    ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the split, the bootstrap and (search) the sampler and runs.")] = 0,
     resamples: Annotated[int, typer.Option(min=100, help="Bootstrap resamples per interval.")] = 1000,
     cleaning: Annotated[CleaningChoice, typer.Option(help="Cleaning policy, humans and simulated alike.")] = (
-        CleaningChoice[DEFAULT_POLICY]),
+        CleaningChoice[DEFAULT_POLICY]
+    ),
     donation: Annotated[DonationConstruct, typer.Option(help="final or in-dialogue donation.")] = (
-        DonationConstruct.final),
-    search: Annotated[str | None, typer.Option(help="Search these knobs (comma-separated): k, temperature, top_p, "
-                                                    "tail, selection, method.", show_default=False)] = None,
+        DonationConstruct.final
+    ),
+    search: Annotated[
+        str | None,
+        typer.Option(
+            help="Search these knobs (comma-separated): k, temperature, top_p, tail, selection, method.",
+            show_default=False,
+        ),
+    ] = None,
     trials: Annotated[int, typer.Option(min=1, help="Search: trials in all (a resumed study runs the rest).")] = 24,
     dialogues: Annotated[int, typer.Option("--dialogues", "-n", min=1, help="Search: dialogues per trial.")] = 40,
     turns: Turns = None,
     resume: Annotated[bool, flag("--resume", help="Search: continue the study in --out.")] = False,
-    max_calls: Annotated[int | None, typer.Option(min=1, help="Search: stop admitting dialogues at this many "
-                                                               "LLM calls.", show_default=False)] = None,
-    max_tokens: Annotated[int | None, typer.Option(min=1, help="Search: stop admitting dialogues at this many tokens.",
-                                                   show_default=False)] = None,
+    max_calls: Annotated[
+        int | None,
+        typer.Option(min=1, help="Search: stop admitting dialogues at this many LLM calls.", show_default=False),
+    ] = None,
+    max_tokens: Annotated[
+        int | None,
+        typer.Option(min=1, help="Search: stop admitting dialogues at this many tokens.", show_default=False),
+    ] = None,
     base_url: BaseUrl = None,
     model: ModelName = None,
     gguf: Gguf = None,
@@ -93,6 +106,7 @@ def calibrate(
 
 def _over_runs(target: Path, out: Path, objective: str, seed: int, resamples: int, cleaning: str,
                donation: str) -> None:  # fmt: skip
+    from simsocial.cli.calibration_output import print_calibration, write_calibration
     from simsocial.report.rundir import read_runs
     from simsocial.validity.calibrate import calibrate_cells
     from simsocial.validity.samples import human_outcomes, simulated_cells
@@ -111,46 +125,6 @@ def _over_runs(target: Path, out: Path, objective: str, seed: int, resamples: in
     written = write_calibration(result, out, seed)
     print_calibration(result)
     typer.echo(f"wrote {', '.join(str(p) for p in written)}", err=True)
-
-
-def write_calibration(result: Calibration, out: Path, seed: int) -> list[Path]:
-    """split.csv, calibration.csv/json, calibration.png and calibration.html into ``out``."""
-    from simsocial.validity import figures
-    from simsocial.validity.html import calibration_section, standalone_page
-    from simsocial.validity.split import write_split
-
-    out.mkdir(parents=True, exist_ok=True)
-    paths = [write_split(result.split, out, seed), out / "calibration.csv", out / "calibration.json"]
-    result.table.to_csv(paths[1], index=False)
-    payload = {"settings": result.settings, "chosen": result.chosen, "rows": result.table.to_dict("records")}
-    paths[2].write_text(json.dumps(jsonable(payload), indent=2))
-    png = figures.save(figures.calibration_figure(result), out / "calibration.png")
-    page = out / "calibration.html"
-    page.write_text(standalone_page("Calibration", calibration_section(result, png)))
-    return [*paths, png, page]
-
-
-def print_calibration(result: Calibration) -> None:
-    """The calibration table on the terminal, the chosen cell starred."""
-    from rich.console import Console
-    from rich.table import Table
-
-    from simsocial.validity.calibrate import display_rows
-
-    split = result.settings["split"]
-    rows = display_rows(result)
-    table = Table(title=f"Calibration by {result.objective}: chosen on the fit half (n={split['fit']['n']}), "
-                        f"judged on the held-out half (n={split['held_out']['n']})")  # fmt: skip
-    for column in rows[0]:
-        table.add_column(column, overflow="fold")
-    for row in rows:
-        table.add_row(*row.values())
-    Console().print(table)
-    chosen = result.chosen_row
-    key = result.objective.replace("-", "_")
-    typer.echo(f"chosen: {result.chosen} — fit {result.objective} {chosen[f'fit_{key}']:.3f}, held-out "
-               f"{chosen[f'heldout_{key}']:.3f} [{chosen[f'heldout_{key}_low']:.3f}, "
-               f"{chosen[f'heldout_{key}_high']:.3f}], gap {chosen['gap']:+.3f}")  # fmt: skip
 
 
 def register(app: typer.Typer) -> None:

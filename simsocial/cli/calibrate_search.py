@@ -85,7 +85,7 @@ def _search(scenario, settings, out: Path, llm_config, budget, *, trials: int, r
 
 
 def _report(calibration, outcome, out: Path, seed: int, err: Console) -> None:
-    from simsocial.cli.calibrate_cmd import print_calibration, write_calibration
+    from simsocial.cli.calibration_output import print_calibration, write_calibration
 
     outcome.trials.to_csv(out / "trials.csv", index=False)
     if calibration is None:

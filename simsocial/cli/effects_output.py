@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
 import typer
 
+from simsocial.cli.json_output import write_json
 from simsocial.report.rundir import RunData
 
 TITLES = {
@@ -45,7 +45,6 @@ def compute_effects(runs: Sequence[RunData], kinds: Sequence[str], *, cleaning: 
 
 def write_effects(results: Sequence, out: Path) -> list[str]:
     """Write each result's files into ``out`` and return its HTML report sections."""
-    from simsocial.cli.analysis_cmds import jsonable
     from simsocial.validity import figures
     from simsocial.validity.html import effects_section
 
@@ -55,9 +54,15 @@ def write_effects(results: Sequence, out: Path) -> list[str]:
         stem = out / f"effects_{name}"
         result.effects.to_csv(f"{stem}.csv", index=False)
         result.fidelity.to_csv(f"{stem}_fidelity.csv", index=False)
-        payload = {"terms": result.terms, "unit": result.unit, "power": result.power, "dropped": result.dropped,
-                   "effects": result.effects.to_dict("records"), "fidelity": result.fidelity.to_dict("records")}
-        Path(f"{stem}.json").write_text(json.dumps(jsonable(payload), indent=2))
+        payload = {
+            "terms": result.terms,
+            "unit": result.unit,
+            "power": result.power,
+            "dropped": result.dropped,
+            "effects": result.effects.to_dict("records"),
+            "fidelity": result.fidelity.to_dict("records"),
+        }
+        write_json(f"{stem}.json", payload)
         png = figures.save(figures.forest_figure(result.effects, TITLES[name]), Path(f"{stem}.png"))
         notes = NOTES[name] + "".join(f" Left out: {k}: {v}." for k, v in result.dropped.items())
         sections.append(effects_section(TITLES[name], f"effects-{name}", result, png, notes))
