@@ -2,25 +2,32 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import Protocol
 
 from mesa.discrete_space import Cell, CellAgent
 
+from simsocial.campaign.diffusion import Diffusion
 from simsocial.sim.personas import Persona
 
-if TYPE_CHECKING:
-    from simsocial.campaign.model import CampaignModel
-
 STATES = ("seed", "adopted", "asked", "unasked")  # what a live view colours by
+
+
+class Campaign(Protocol):
+    """What a person reads of its model (a :class:`~simsocial.campaign.model.CampaignModel`, which imports
+    this module: naming the protocol here keeps the import one way)."""
+
+    diffusions: Mapping[str, Diffusion]  # one per method
+    shown_method: str  # the campaign a live view colours nodes by
 
 
 class Person(CellAgent):
     """One node.  Its campaign state lives in each method's :class:`~simsocial.campaign.diffusion.Diffusion`;
     :meth:`state` reads it (there are no copies on the agent)."""
 
-    model: CampaignModel
+    model: Campaign
 
-    def __init__(self, model: CampaignModel, cell: Cell, persona: Persona) -> None:
+    def __init__(self, model: Campaign, cell: Cell, persona: Persona) -> None:
         super().__init__(model)
         self.cell = cell
         self.node: int = cell.coordinate

@@ -10,12 +10,13 @@ distribution the LLM verbalized, with the dialogue's own seeded generator, and r
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import mesa
 
 from simsocial.contract import STATUS_DEGRADED, STATUS_FAILED
 from simsocial.elicit import CandidateCheck, elicit
+from simsocial.llm.base import ChatModel
 from simsocial.llm.errors import LLMError
 from simsocial.sim import paper_queries
 from simsocial.sim.dialogue import Dialogue
@@ -28,20 +29,27 @@ from simsocial.sim.queries import (
     persuader_query,
 )
 from simsocial.sim.recorder import DialogueRecorder
+from simsocial.sim.scenario import Scenario
 from simsocial.vs import Candidate, MethodConfig, Query
 
-if TYPE_CHECKING:
-    from simsocial.llm.base import ChatModel
-    from simsocial.sim.model import PersuasionModel
+
+class DialogueHost(Protocol):
+    """What an agent reads of its model (a :class:`~simsocial.sim.model.PersuasionModel`, which imports this
+    module: naming the protocol here keeps the import one way)."""
+
+    scenario: Scenario
+    llm: ChatModel  # the persuadee's and the donation's endpoint
+    persuader_llm: ChatModel  # the persuader's own endpoint, or the same as ``llm``
+    max_parse_attempts: int
 
 
 class DialogueAgent(mesa.Agent):
     """Shared machinery: ask, sample, record; a failure ends the dialogue, marked."""
 
-    model: PersuasionModel
+    model: DialogueHost
     role = "participant"
 
-    def __init__(self, model: PersuasionModel, dialogue: Dialogue, recorder: DialogueRecorder) -> None:
+    def __init__(self, model: DialogueHost, dialogue: Dialogue, recorder: DialogueRecorder) -> None:
         super().__init__(model)
         self.dialogue = dialogue
         self.recorder = recorder
