@@ -27,7 +27,7 @@ _EXPORTS = {
     "load_campaign": "simsocial.campaign.config",
     "run_simulation": "simsocial.sim.runner",
     "parse_condition": "simsocial.sim.conditions",
-    "LLMSettings": "simsocial.llm.factory",
+    "LLMSettings": "simsocial.llm.settings",
     "ChatModel": "simsocial.llm.base",
     "ScriptedChatModel": "simsocial.llm.scripted",
 }

@@ -7,12 +7,13 @@ import asyncio
 from collections import Counter
 
 import pytest
+from fault_server import FaultServer
 
 from simsocial.batch.endpoints import EndpointPool
 from simsocial.batch.sweep import Endpoint
 from simsocial.llm.endpoint import resolve_endpoint
 from simsocial.llm.factory import LLMSettings, open_llm
-from simsocial.llm.runtime import InlineRuntime
+from simsocial.llm.runtime import CellRuntime, InlineRuntime, LLMRuntime, Runtime, ThreadedRuntime
 from simsocial.llm.scripted import ScriptedChatModel, schema_answers
 from simsocial.llm.stats import CallStats
 from simsocial.llm.types import ChatRequest
@@ -85,3 +86,25 @@ def test_schema_answers_depend_on_the_request_not_the_order() -> None:
     assert forward == backward
     assert len(set(forward.values())) > 1
     assert len(model.requests) == 10
+
+
+def test_every_runtime_is_a_runtime_and_a_cell_counts_only_its_own_calls(tmp_path) -> None:
+    """The three runtimes implement :class:`Runtime`; a sweep cell's view (``cell_stack``) retries and counts
+    its own calls, over the endpoint's shared limiter and cache."""
+    inline = InlineRuntime(ScriptedChatModel(["x"]))
+    assert isinstance(inline, Runtime) and not isinstance(inline, ThreadedRuntime)
+    inline.close()
+    request = ChatRequest(({"role": "user", "content": "hello"},), temperature=0.7, seed=1)
+    with FaultServer(["429"], retry_after_s=0.0) as server:
+        settings = LLMSettings(base_url=server.base_url, model="m", cache_path=tmp_path / "c.sqlite", preflight=False)
+        with LLMRuntime(settings) as shared:
+            cell = CellRuntime(shared, CallStats())
+            assert isinstance(shared, ThreadedRuntime) and isinstance(cell, ThreadedRuntime)
+            assert cell.stack.limiter is shared.stack.limiter and cell.persuader_stack is cell.stack
+            first = cell.run(cell.stack.model.chat(request))  # a 429, retried by the cell's own retries
+            again = shared.run(shared.stack.model.chat(request))  # the same request: the shared cache answers
+        assert again.cached and again.text == first.text
+        mine, theirs = cell.stack.stats, shared.stack.stats
+        assert (mine.calls, mine.endpoint_calls, mine.retries, mine.cache_hits) == (1, 1, 1, 0)
+        assert (theirs.calls, theirs.endpoint_calls, theirs.retries, theirs.cache_hits) == (1, 0, 0, 1)
+        assert len(server.requests) == 2

@@ -14,9 +14,9 @@ from pathlib import Path
 from simsocial.batch.sweep import Endpoint
 from simsocial.llm.embedded import DEFAULT_GGUF_NAME, DEFAULT_PARALLEL, EmbeddedServer
 from simsocial.llm.endpoint import resolve_endpoint
-from simsocial.llm.factory import LLMSettings
 from simsocial.llm.roles import RoleEndpoint, role_settings
 from simsocial.llm.runtime import LLMRuntime
+from simsocial.llm.settings import LLMSettings
 from simsocial.llm.stats import CallStats
 
 # llama-cpp-python's server answers one request at a time; two in flight keep it busy without letting

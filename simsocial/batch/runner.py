@@ -39,16 +39,16 @@ from simsocial.batch.index import (
     SweepIndex,
     now,
 )
-from simsocial.batch.shared_runtime import CellRuntime, StatsTotal
 from simsocial.batch.side_by_side import SideBySide
 from simsocial.batch.sweep import Endpoint, Sweep, SweepError, load_sweep, sweep_scenario
 from simsocial.batch.sweep_dir import SWEEP_MANIFEST, prepare_out_dir
 from simsocial.batch.sweep_progress import cell_dialogues_on_disk, releasing, running_label
 from simsocial.llm.budget import Budget, BudgetGate
 from simsocial.llm.errors import FatalLLMError, LLMError
-from simsocial.llm.factory import LLMSettings
 from simsocial.llm.roles import RoleEndpoint, check_role_key
-from simsocial.llm.stats import CallStats
+from simsocial.llm.runtime import CellRuntime
+from simsocial.llm.settings import LLMSettings
+from simsocial.llm.stats import CallStats, StatsTotal
 from simsocial.run_writer import atomic_write_text
 from simsocial.sim.invariant import DialoguesLostError
 from simsocial.sim.progress import RunProgress, expected_calls

@@ -2,7 +2,7 @@
 
 A cell is one blocking :func:`~simsocial.sim.runner.run_simulation` (it consumes finished dialogues and
 writes its run directory), so cells overlap by running in threads while their LLM calls all go through
-the one event loop and concurrency limit of their endpoint (:mod:`simsocial.batch.shared_runtime`).
+the one event loop and concurrency limit of their endpoint (:class:`simsocial.llm.runtime.CellRuntime`).
 
 When to start the next cell: as long as the cells already running cannot fill ``concurrency`` dialogue
 slots (their dialogues still to do add up to fewer), the next cell starts.  So a sweep of small cells

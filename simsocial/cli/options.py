@@ -16,9 +16,8 @@ from typing import Annotated, get_args
 import typer
 
 from simsocial.bounds import MAX_CONCURRENCY, MAX_K, MAX_SEED, MAX_TURNS
-from simsocial.llm.factory import DEFAULT_CACHE_PATH, LLMSettings
-from simsocial.llm.openai_backend import Dialect
 from simsocial.llm.roles import RoleEndpoint
+from simsocial.llm.settings import DEFAULT_CACHE_PATH, Dialect, LLMSettings
 
 StructuredOutput = StrEnum("StructuredOutput", {name: name for name in get_args(Dialect)})  # type: ignore[misc]
 

@@ -15,7 +15,7 @@ from rich.console import Console
 
 from simsocial.cli.options import BaseUrl, Gguf, ModelName
 from simsocial.llm.endpoint import resolve_endpoint
-from simsocial.llm.factory import LLMSettings
+from simsocial.llm.settings import LLMSettings
 from simsocial.sim.scenario import ScenarioError, load_scenario
 
 APP = Path(__file__).resolve().parents[1] / "viz" / "app.py"

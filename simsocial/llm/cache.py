@@ -15,15 +15,14 @@ import os
 import sqlite3
 import threading
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from simsocial.llm.base import ChatModel, ChatModelWrapper
 from simsocial.llm.errors import LLMError
+from simsocial.llm.settings import CacheMode
 from simsocial.llm.stats import CallStats
 from simsocial.llm.types import ChatRequest, ChatResponse
 from simsocial.llm.wire import orjson
-
-CacheMode = Literal["readwrite", "replay", "off"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS calls (

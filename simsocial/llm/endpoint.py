@@ -9,13 +9,10 @@ agree on the model id and share cached answers.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from simsocial.llm.embedded import EmbeddedServer
 from simsocial.llm.errors import public_url
-
-if TYPE_CHECKING:
-    from simsocial.llm.factory import LLMSettings
+from simsocial.llm.settings import LLMSettings
 
 
 @dataclass(frozen=True)

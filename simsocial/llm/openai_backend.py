@@ -34,7 +34,7 @@ import itertools
 import math
 import os
 import time
-from typing import Any, Literal
+from typing import Any
 
 import httpx
 import openai
@@ -44,9 +44,9 @@ from simsocial.llm.base import ChatModel
 from simsocial.llm.embedded import embedded_key_for
 from simsocial.llm.errors import AnswerTooLarge, public_url, register_secret
 from simsocial.llm.pacing import RateLimitPacer
+from simsocial.llm.settings import DEFAULT_KEY_ENV, Dialect
 from simsocial.llm.types import ChatRequest, ChatResponse
 
-Dialect = Literal["auto", "json_schema", "json_object_schema", "none"]
 _AUTO_ORDER: tuple[Dialect, ...] = ("json_schema", "json_object_schema", "none")
 _LOCAL_KEY = "sk-no-key-required"  # local servers ignore the key but the client insists on one
 _CONNECTIONS_PER_POOL = 16
@@ -77,7 +77,7 @@ class OpenAICompatibleModel(ChatModel):
         self.dialect: Dialect = dialect
         self._dialect_lock = asyncio.Lock()
         # An embedded server this process tree started has its own key, which wins over OPENAI_API_KEY.
-        key = api_key or embedded_key_for(base_url) or os.environ.get("OPENAI_API_KEY") or _LOCAL_KEY
+        key = api_key or embedded_key_for(base_url) or os.environ.get(DEFAULT_KEY_ENV) or _LOCAL_KEY
         register_secret(key if key != _LOCAL_KEY else None)  # redact() strips it from anything shown or stored
         self.timeout_s = timeout_s  # also the wall-clock deadline of one call, body included
 

@@ -14,9 +14,8 @@ import openai
 
 from simsocial.llm.base import ChatModel
 from simsocial.llm.errors import EndpointUnavailable, FatalLLMError, redact
+from simsocial.llm.settings import DEFAULT_KEY_ENV
 from simsocial.llm.types import ChatRequest
-
-DEFAULT_KEY_ENV = "OPENAI_API_KEY"  # what the backend reads when a stack names no variable of its own
 
 PREFLIGHT_REQUEST = ChatRequest(
     messages=({"role": "user", "content": "Reply with the single word: ready"},),

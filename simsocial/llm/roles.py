@@ -2,24 +2,20 @@
 
 The paper's experiment holds the persuader fixed (always Direct, one model: ``--persuader-model`` of its
 ``dialogue`` command, verbalized_sampling 0.1.3 cli.py:173-216) while the persuadee's model and method
-vary.  :func:`role_settings` derives a role's :class:`~simsocial.llm.factory.LLMSettings` from the run's
+vary.  :func:`role_settings` derives a role's :class:`~simsocial.llm.settings.LLMSettings` from the run's
 own (cache, timeouts, concurrency are shared); only the endpoint, the model and — when the role names
 one — the environment variable holding its key differ.  ``OPENAI_API_KEY`` serves every role that names
-none.  Keys are read from the environment when the backend is built and are never stored in settings,
-manifests or messages: a manifest records the variable's *name* at most.
+none (key resolution: :mod:`simsocial.llm.settings`).
 """
 
 from __future__ import annotations
 
-import os
-import re
-
 from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
-from simsocial.llm.errors import public_url, register_secret
-from simsocial.llm.factory import LLMSettings
+from simsocial.llm.errors import public_url
+from simsocial.llm.settings import LLMSettings, api_key_for, check_key_env, is_env_name
 
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+__all__ = ["RoleEndpoint", "api_key_for", "check_role_key", "role_settings"]  # api_key_for: its old home
 
 
 class RoleEndpoint(BaseModel):
@@ -42,7 +38,7 @@ class RoleEndpoint(BaseModel):
 
 def role_settings(base: LLMSettings, endpoint: RoleEndpoint) -> LLMSettings:
     """``base`` pointed at ``endpoint`` (a fresh cache identity derived from its URL and model)."""
-    if endpoint.api_key_env is not None and not _ENV_NAME.match(endpoint.api_key_env):
+    if endpoint.api_key_env is not None and not is_env_name(endpoint.api_key_env):
         # Not echoed: what was given in place of a variable's name is often the key itself.
         raise ValueError("api_key_env must be an environment variable name (the value given is not one)")
     update: dict = {
@@ -57,36 +53,6 @@ def role_settings(base: LLMSettings, endpoint: RoleEndpoint) -> LLMSettings:
     return LLMSettings.model_validate(base.model_dump() | update)
 
 
-def api_key_for(settings: LLMSettings) -> str | None:
-    """The key a stack uses: the named variable's value, or None (the backend then reads OPENAI_API_KEY).
-
-    A named variable that is not set is an error that names the variable — never a value.
-    """
-    if settings.api_key_env is None:
-        return None
-    value = os.environ.get(settings.api_key_env)
-    if not value:
-        raise ValueError(f"environment variable {settings.api_key_env} (the API key named for this role) is not set")
-    register_secret(value)  # whatever its shape, redact() now strips it everywhere
-    return value
-
-
 def check_role_key(endpoint: RoleEndpoint, named_by: str) -> None:
-    """Refuse, before any directory is made or call sent, a key variable that is malformed or not set.
-
-    ``named_by`` says where the user named it (``--persuader-api-key-env``, or a sweep file's
-    ``persuader_endpoint.api_key_env``); the :class:`ValueError` names it and the variable, never a value.
-    """
-    name = endpoint.api_key_env
-    if name is None:
-        return
-    if not _ENV_NAME.match(name):
-        raise ValueError(
-            f"{named_by}: expects the name of an environment variable holding the key (e.g. PERSUADER_KEY); "
-            "the value given is not a variable name (not shown, in case it is the key itself)"
-        )
-    if not os.environ.get(name):
-        raise ValueError(
-            f"{named_by} {name}: environment variable {name} is not set (or empty); export it with this role's "
-            f"API key, or leave {named_by} out to use OPENAI_API_KEY"
-        )
+    """Refuse a role's key variable that is malformed or not set (:func:`~simsocial.llm.settings.check_key_env`)."""
+    check_key_env(endpoint.api_key_env, named_by)

@@ -1,7 +1,7 @@
 """Where a synchronous caller (a Mesa model) runs LLM coroutines.
 
-``mesa.Model.step`` is synchronous; the LLM layer is async (many calls in flight at once).  Two runtimes
-offer the same small interface (:meth:`run`, :meth:`gather`, :meth:`close`, ``stack``):
+``mesa.Model.step`` is synchronous; the LLM layer is async (many calls in flight at once).  Every runtime
+implements the :class:`Runtime` protocol (``stack``, :meth:`run`, :meth:`gather`, :meth:`close`, ...):
 
 - :class:`LLMRuntime` runs one asyncio loop in a daemon thread and opens the LLM stack from settings on it
   (starting the embedded server if no endpoint is given).  It works the same in a script, under
@@ -10,6 +10,9 @@ offer the same small interface (:meth:`run`, :meth:`gather`, :meth:`close`, ``st
 - :class:`InlineRuntime` runs a ready chat model on a private loop in the calling thread: no thread, no
   server, nothing opened.  It is what a model handed a chat model (e.g. a
   :class:`~simsocial.llm.scripted.ScriptedChatModel`) uses.
+- :class:`CellRuntime` is one sweep cell's handle on an endpoint's :class:`LLMRuntime` it does not own:
+  the same loop, connections, in-flight limit and cache, its own accounting
+  (:func:`~simsocial.llm.factory.cell_stack`).
 """
 
 from __future__ import annotations
@@ -21,14 +24,47 @@ import threading
 from collections.abc import Awaitable, Coroutine
 from contextlib import AsyncExitStack
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from simsocial.llm.base import ChatModel
-from simsocial.llm.factory import LLMSettings, LLMStack, open_llm
+from simsocial.llm.factory import LLMStack, cell_stack, open_llm, ready_stack
 from simsocial.llm.loop import new_event_loop
-from simsocial.llm.stats import AccountingModel, CallStats
+from simsocial.llm.settings import LLMSettings
+from simsocial.llm.stats import CallStats
 
 T = TypeVar("T")
+
+
+@runtime_checkable
+class Runtime(Protocol):
+    """Where a synchronous caller runs LLM coroutines, and the stacks it calls (every runtime here is one)."""
+
+    in_thread: bool  # coroutines run on another thread (the caller may wait on queues meanwhile; submit works)
+    settings: LLMSettings
+    persuader_settings: LLMSettings | None  # the persuader's own endpoint (simsocial.llm.roles), if any
+    stack: LLMStack
+    persuader_stack: LLMStack  # the persuader's own stack, else ``stack`` itself
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run ``coro`` to its end and return its result."""
+        ...
+
+    def gather(self, coros: list[Awaitable[T]]) -> list[T]:
+        """Run several coroutines concurrently; exceptions are returned in place, not raised."""
+        ...
+
+    def close(self) -> None:
+        """Release what this runtime owns (idempotent)."""
+        ...
+
+
+@runtime_checkable
+class ThreadedRuntime(Runtime, Protocol):
+    """A runtime whose loop runs on its own thread (``in_thread``): coroutines can be started without waiting."""
+
+    def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+        """Start ``coro`` on the runtime's loop without waiting for it."""
+        ...
 
 
 async def _gather(coros: list[Awaitable[T]]) -> list[Any]:
@@ -39,14 +75,6 @@ def ready_settings(model: ChatModel) -> LLMSettings:
     """What the settings of a ready, in-process chat model say: its name, no endpoint, no cache."""
     name = str(model.describe().get("model") or type(model).__name__)
     return LLMSettings(base_url=None, model=name, cache_path=None, cache_mode="off")
-
-
-def ready_stack(model: ChatModel, stats: CallStats) -> LLMStack:
-    """A stack over a ready chat model: only counted into ``stats`` (no retries, no limiter, no cache)."""
-    described = model.describe()
-    name = str(described.get("model") or type(model).__name__)
-    return LLMStack(AccountingModel(model, stats), stats, name, "in-process", name, None,
-                    {"backend": described.get("backend", type(model).__name__)})  # fmt: skip
 
 
 class LLMRuntime:
@@ -182,4 +210,33 @@ class InlineRuntime:
         self.close()
 
 
-Runtime = LLMRuntime | InlineRuntime
+class CellRuntime:
+    """One sweep cell's handle on an endpoint runtime it does not own (closing it closes nothing).
+
+    Cells side by side on one endpoint share its bound on calls in flight, yet each cell's ``run.json``
+    reports only its own usage: its stacks are :func:`~simsocial.llm.factory.cell_stack` views.
+    """
+
+    in_thread = True  # the shared runtime's loop runs on its own thread
+
+    def __init__(self, shared: LLMRuntime, stats: CallStats | None = None) -> None:
+        self.shared = shared
+        self.settings = shared.settings
+        self.persuader_settings = shared.persuader_settings
+        self.stack = cell_stack(shared.stack, shared.settings, stats if stats is not None else CallStats())
+        # The persuader's own endpoint (a Table-21 sweep), counted in this cell's stats too.
+        self.persuader_stack = self.stack
+        if shared.persuader_stack is not shared.stack:
+            self.persuader_stack = cell_stack(shared.persuader_stack, shared.settings, self.stack.stats)
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        return self.shared.run(coro)
+
+    def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+        return self.shared.submit(coro)
+
+    def gather(self, coros: list[Awaitable[T]]) -> list[T]:
+        return self.shared.gather(coros)
+
+    def close(self) -> None:
+        """Nothing to release: the endpoint's runtime belongs to the sweep."""

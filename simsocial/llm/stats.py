@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -76,3 +77,22 @@ class AccountingModel(ChatModelWrapper):
         response = await self.inner.chat(request)
         self.stats.record(response)
         return response
+
+
+class StatsTotal:
+    """Read-only running sum of several :class:`CallStats` (what the sweep's progress bar shows)."""
+
+    def __init__(self, parts: Iterable[CallStats] = ()) -> None:
+        self.parts: list[CallStats] = list(parts)
+
+    def __getattr__(self, name: str) -> Any:
+        if name in COUNTERS:
+            return sum(getattr(part, name) for part in list(self.parts))
+        raise AttributeError(name)
+
+    def total(self) -> CallStats:
+        """A snapshot as one :class:`CallStats`."""
+        out = CallStats()
+        for part in list(self.parts):
+            out.merge(part)
+        return out

@@ -1,6 +1,5 @@
 """The persuasion simulation: scenarios, personas, the Mesa model and agents, its two drivers, the runner."""
 
-from simsocial.llm.runtime import InlineRuntime, LLMRuntime
 from simsocial.sim.conditions import parse_condition, scenario_condition
 from simsocial.sim.dialogue import Condition, Dialogue, DialogueSpec
 from simsocial.sim.model import PersuasionModel, dialogue_specs
@@ -14,8 +13,6 @@ __all__ = [
     "DialogueRecorder",
     "DialogueRows",
     "DialogueSpec",
-    "InlineRuntime",
-    "LLMRuntime",
     "PersuasionModel",
     "RunResult",
     "Scenario",

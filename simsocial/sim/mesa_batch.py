@@ -38,7 +38,7 @@ from pathlib import Path
 
 import mesa
 
-from simsocial.llm.factory import DEFAULT_CACHE_PATH, LLMSettings
+from simsocial.llm.settings import DEFAULT_CACHE_PATH, LLMSettings
 from simsocial.sim.conditions import parse_condition
 from simsocial.sim.model import PersuasionModel
 from simsocial.sim.recorder import DialogueRecorder

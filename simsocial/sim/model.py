@@ -34,8 +34,8 @@ import pandas as pd
 
 from simsocial.llm.base import ChatModel
 from simsocial.llm.errors import LLMError
-from simsocial.llm.factory import LLMSettings
 from simsocial.llm.runtime import InlineRuntime, LLMRuntime, Runtime
+from simsocial.llm.settings import LLMSettings
 from simsocial.sim.agents import Persuadee, Persuader
 from simsocial.sim.conditions import check_protocol, parse_condition, scenario_condition
 from simsocial.sim.dialogue import Condition, Dialogue, DialogueSpec
@@ -108,8 +108,6 @@ class PersuasionModel(mesa.Model):
         self._owns_runtime = runtime is None
         self.runtime: Runtime = runtime or _open_runtime(llm if llm is not None else llm_settings)
         self.llm: ChatModel = self.runtime.stack.model
-        # The persuader's own endpoint (simsocial.llm.roles) when it has one; else the same stack.
-        self.persuader_llm: ChatModel = getattr(self.runtime, "persuader_stack", self.runtime.stack).model
         self.persuader_llm: ChatModel = self.runtime.persuader_stack.model  # its own endpoint, if it has one
         self.model_name = self.runtime.stack.model_name
         if persona_pools is None:

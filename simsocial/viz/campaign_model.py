@@ -12,8 +12,8 @@ from pathlib import Path
 
 from simsocial.campaign.config import load_campaign
 from simsocial.campaign.model import CampaignModel
-from simsocial.llm.factory import LLMSettings
 from simsocial.llm.scripted import ScriptedChatModel, schema_answers
+from simsocial.llm.settings import LLMSettings
 from simsocial.sim.conditions import parse_condition
 
 DEFAULT_CAMPAIGN = Path(__file__).resolve().parents[2] / "scenarios" / "campaign_small_world.yaml"

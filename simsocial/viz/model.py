@@ -12,8 +12,8 @@ from pathlib import Path
 
 import mesa
 
-from simsocial.llm.factory import LLMSettings
 from simsocial.llm.scripted import ScriptedChatModel, schema_answers
+from simsocial.llm.settings import LLMSettings
 from simsocial.sim.conditions import parse_condition
 from simsocial.sim.model import PersuasionModel
 from simsocial.sim.scenario import load_scenario

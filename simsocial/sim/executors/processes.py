@@ -28,7 +28,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from simsocial.llm.factory import LLMSettings
+from simsocial.llm.settings import LLMSettings
 from simsocial.llm.stats import CallStats
 from simsocial.sim.dialogue import Condition, DialogueSpec
 from simsocial.sim.executors.job import ExecutionJob

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from simsocial.llm.factory import LLMSettings
 from simsocial.llm.runtime import LLMRuntime
+from simsocial.llm.settings import LLMSettings
 from simsocial.llm.stats import CallStats
 from simsocial.sim.dialogue import Condition, DialogueSpec
 from simsocial.sim.model import PersuasionModel
