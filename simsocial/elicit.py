@@ -42,6 +42,7 @@ from simsocial.vs import (
     parse_distribution,
     plan,
 )
+from simsocial.vs.methods import MODEL_DECIDED_MAX_K
 from simsocial.vs.parsing import MALFORMED, is_unclosed_json
 
 ParseStatus = Literal["ok", "repaired", "failed"]
@@ -113,7 +114,7 @@ def default_max_tokens(call: CallSpec, query: Query) -> int:
     if query.layout == "paper":
         return PAPER_MAX_TOKENS
     per_item = query.text_max_length // 4 + 24 + 8 * len(query.fields)
-    n = call.n_candidates or 10
+    n = call.n_candidates or MODEL_DECIDED_MAX_K  # model-decided k: room for the most the prompt allows
     return 64 + per_item * n + (150 if "reasoning" in call.schema.get("properties", {}) else 0)
 
 

@@ -27,6 +27,7 @@ from simsocial.sim.personas import NO_PERSONA, persona_pool
 from simsocial.sim.queries import donation_query, persuadee_query, persuader_query
 from simsocial.sim.scenario import Scenario
 from simsocial.vs import MethodConfig, Query, first_user_message, plan
+from simsocial.vs.methods import DEFAULT_K
 
 CHARS_PER_TOKEN = 4.0
 # Answers are JSON: quotes, braces, keys, numbers and short sentences tokenize denser than prose.  Measured on
@@ -36,7 +37,7 @@ COMPLETION_CHARS_PER_TOKEN = 3.0
 TOKENS_PER_MESSAGE = 5  # chat-template tokens around each message
 TEXT_SHARE = 0.6  # share of a text field's maxLength a model typically writes
 REASONING_CHARS = 300  # vs_cot's reasoning field
-MODEL_DECIDED_K = 5  # candidates assumed when the model decides k
+MODEL_DECIDED_K = DEFAULT_K  # candidates assumed when the model decides k: as many as it is asked for by default
 
 
 @dataclass(frozen=True)

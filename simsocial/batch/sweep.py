@@ -25,13 +25,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_serializer, field_validator, model_validator
 
 from simsocial.bounds import MAX_CELLS, MAX_DIALOGUES, MAX_SEED, MAX_SHARD_SIZE, MAX_SWEEP_DIALOGUES
 from simsocial.llm.errors import public_url
 from simsocial.llm.roles import RoleEndpoint
 from simsocial.sim.scenario import Personas, Scenario, load_scenario
-from simsocial.vs import Method
+from simsocial.vs import KNOBS, Method, Selection
 from simsocial.yaml_config import load_yaml_model
 
 EMBEDDED = "embedded"
@@ -92,7 +92,7 @@ class Knobs(_Strict):
 
     k: list[int | None] | None = None
     tail_threshold: list[float | None] | None = None
-    selection: list[Literal["probability", "uniform"] | None] | None = None
+    selection: list[Selection | None] | None = None
     temperature: list[float | None] | None = None
 
     @field_validator("k", "tail_threshold", "selection", "temperature", mode="before")
@@ -107,28 +107,14 @@ class Knobs(_Strict):
             raise ValueError("give at least one value (or leave the field out)")
         return value
 
-    @field_validator("k")
+    @field_validator("k", "tail_threshold", "temperature")
     @classmethod
-    def _k_range(cls, value: list[int | None] | None) -> list[int | None] | None:
-        for k in value or ():
-            if k is not None and not 1 <= k <= 20:
-                raise ValueError(f"k={k} is outside 1..20 (null = the model decides)")
-        return value
-
-    @field_validator("tail_threshold")
-    @classmethod
-    def _p_range(cls, value: list[float | None] | None) -> list[float | None] | None:
-        for p in value or ():
-            if p is not None and not 0 < p <= 1:
-                raise ValueError(f"tail_threshold={p} is outside (0, 1]")
-        return value
-
-    @field_validator("temperature")
-    @classmethod
-    def _t_range(cls, value: list[float | None] | None) -> list[float | None] | None:
-        for t in value or ():
-            if t is not None and not 0 <= t <= 2:
-                raise ValueError(f"temperature={t} is outside [0, 2]")
+    def _in_bounds(cls, value: list[float | None] | None, info: ValidationInfo) -> list[float | None] | None:
+        knob = KNOBS[info.field_name]  # the bounds MethodConfig and the command-line options take too
+        for number in value or ():
+            refusal = None if number is None else knob.refusal(info.field_name, number)
+            if refusal:
+                raise ValueError(refusal)
         return value
 
 

@@ -1,7 +1,8 @@
 """Options shared by ``run`` and ``batch``: where the model is, how it is called, and the VS knobs.
 
 Choices are declared (``Selection``, ``StructuredOutput``) so a typo is refused before anything runs, by
-an error that names the flag; ranges are declared on the numbers for the same reason.  Boolean flags carry
+an error that names the flag; ranges are declared on the numbers for the same reason.  The VS knobs'
+defaults, bounds and choices are read from :data:`simsocial.vs.methods.KNOBS` and its neighbours.  Boolean flags carry
 ``metavar=""`` so help does not print a ``<bool>`` value they do not take.
 """
 
@@ -15,18 +16,15 @@ from typing import Annotated, get_args
 
 import typer
 
-from simsocial.bounds import MAX_CONCURRENCY, MAX_K, MAX_SEED, MAX_TURNS
+from simsocial.bounds import MAX_CONCURRENCY, MAX_SEED, MAX_TURNS
 from simsocial.llm.roles import RoleEndpoint
 from simsocial.llm.settings import DEFAULT_CACHE_PATH, Dialect, LLMSettings
+from simsocial.vs.methods import BASELINE_SELECTION, KNOBS, SELECTIONS, VS_SELECTION
 
 StructuredOutput = StrEnum("StructuredOutput", {name: name for name in get_args(Dialect)})  # type: ignore[misc]
 
-
-class Selection(StrEnum):
-    """How a candidate is picked from a verbalized distribution."""
-
-    probability = "probability"
-    uniform = "uniform"
+# How a candidate is picked from a verbalized distribution.
+Selection = StrEnum("Selection", {name: name for name in SELECTIONS})  # type: ignore[misc]
 
 
 def flag(*names: str, help: str) -> typer.models.OptionInfo:  # noqa: A002 - typer's own keyword
@@ -67,31 +65,37 @@ Turns = Annotated[
     typer.Option("--turns", "-t", min=1, max=MAX_TURNS, help="Turns per dialogue [default: the scenario's max_turns]",
                  show_default=False),
 ]  # fmt: skip
+_K, _TAIL, _TEMPERATURE = KNOBS["k"], KNOBS["tail_threshold"], KNOBS["temperature"]
 K = Annotated[
     int | None,
-    typer.Option("--k", min=1, max=MAX_K, show_default=False,
-                 help="Candidates per call of the methods that give several [default: the scenario's, else 5]"),
+    typer.Option("--k", min=_K.ge, max=_K.le, show_default=False,
+                 help="Candidates per call of the methods that give several "
+                      f"[default: the scenario's, else {_K.default}]"),
 ]  # fmt: skip
 TailThreshold = Annotated[
     float | None,
-    typer.Option("--tail-threshold", max=1, callback=lambda v: _positive(v, "--tail-threshold"), show_default=False,
+    typer.Option("--tail-threshold", max=_TAIL.le, callback=lambda v: _above(v, _TAIL.gt, "--tail-threshold"),
+                 show_default=False,
                  help="VS methods: ask that each probability be below p [default: the scenario's, else none]"),
 ]  # fmt: skip
 SelectionOpt = Annotated[
     Selection | None,
     typer.Option("--selection", show_default=False,
-                 help="How the candidate is drawn [default: probability for VS methods, uniform otherwise]"),
+                 help=f"How the candidate is drawn [default: {VS_SELECTION} for VS methods, {BASELINE_SELECTION} "
+                      "otherwise]"),
 ]  # fmt: skip
 Temperature = Annotated[
     float | None,
-    typer.Option("--temperature", min=0, max=2, show_default=False,
-                 help="Sampling temperature sent with every call [default: the scenario's, else 0.7]"),
+    typer.Option("--temperature", min=_TEMPERATURE.ge, max=_TEMPERATURE.le, show_default=False,
+                 help="Sampling temperature sent with every call "
+                      f"[default: the scenario's, else {_TEMPERATURE.default:g}]"),
 ]  # fmt: skip
 
 
-def _positive(value: float | None, name: str) -> float | None:
-    if value is not None and value <= 0:
-        raise typer.BadParameter(f"{value:g} is not above 0", param_hint=name)
+def _above(value: float | None, bound: float, name: str) -> float | None:
+    """An open lower bound, which click's ranges cannot declare."""
+    if value is not None and value <= bound:
+        raise typer.BadParameter(f"{value:g} is not above {bound:g}", param_hint=name)
     return value
 
 

@@ -12,9 +12,10 @@ from typing import Any
 
 from simsocial.sim.dialogue import Condition
 from simsocial.sim.scenario import Scenario
-from simsocial.vs import Method, MethodConfig
+from simsocial.vs import ROLES, Method, MethodConfig
+from simsocial.vs.methods import DEFAULT_K
 
-ROLES = ("persuader", "persuadee", "donation")
+__all__ = ["ROLES", "check_protocol", "make_condition", "parse_condition", "scenario_condition", "with_method"]
 
 
 def with_method(base: MethodConfig, method: Method | str, **knobs: Any) -> MethodConfig:
@@ -28,7 +29,7 @@ def with_method(base: MethodConfig, method: Method | str, **knobs: Any) -> Metho
         # new method's own default, so "persuadee=direct" on a VS scenario is plain "direct".
         data["selection"] = None
     if data.get("k") is None and method in (Method.MULTI_TURN, Method.VS_MULTI):
-        data["k"] = 5
+        data["k"] = DEFAULT_K
     return MethodConfig.model_validate(data)
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from simsocial.sim.conditions import make_condition, with_method
 from simsocial.sim.dialogue import Condition
-from simsocial.vs import Method, MethodConfig
+from simsocial.vs import ROLES, Method, MethodConfig
 
 _ALWAYS = ("method", "temperature", "top_p", "max_tokens")
 _LIST = ("k", "selection")  # methods that draw among several candidates
@@ -38,8 +38,7 @@ def used_knobs(config: MethodConfig) -> dict[str, Any]:
 
 def condition_record(condition: Condition) -> dict[str, Any]:
     """A condition as ``run.json`` lists it: its label and, per role, the knobs its method uses."""
-    return {"label": condition.label, **{role: used_knobs(getattr(condition, role)) for role in
-                                         ("persuader", "persuadee", "donation")}}  # fmt: skip
+    return {"label": condition.label, **{role: used_knobs(getattr(condition, role)) for role in ROLES}}
 
 
 def apply_knobs(condition: Condition, **knobs: Any) -> Condition:
@@ -47,7 +46,7 @@ def apply_knobs(condition: Condition, **knobs: Any) -> Condition:
     if all(v is None for v in knobs.values()):
         return condition
     configs = []
-    for role in ("persuader", "persuadee", "donation"):
+    for role in ROLES:
         config: MethodConfig = getattr(condition, role)
         applicable = {k: v for k, v in knobs.items() if k in used_knobs(config)}
         configs.append(with_method(config, config.method, **applicable))

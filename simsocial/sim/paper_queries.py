@@ -11,7 +11,7 @@ from __future__ import annotations
 from simsocial.metrics.paper_donation import PAPER_MAXIMUM, extract_amount_paper
 from simsocial.sim.dialogue import Dialogue
 from simsocial.vs import Query, paper_prompts
-from simsocial.vs.prompts import MODEL_DECIDED_MAX_K
+from simsocial.vs.methods import MODEL_DECIDED_MAX_K
 
 _ROLE_NAMES = {"persuader": "Persuader", "persuadee": "Persuadee"}  # base.py:75 (fixed, not the scenario's)
 

@@ -24,6 +24,7 @@ from simsocial.sim.dialogue import Condition, DialogueSpec
 from simsocial.sim.scenario import Scenario
 from simsocial.validity.objectives import check_objective, metric_values
 from simsocial.validity.samples import Sample
+from simsocial.vs.methods import SELECTIONS
 
 SEARCHABLE = ("k", "temperature", "top_p", "tail", "selection", "method")
 METHODS = ("direct", "sequence", "multi_turn", "vs_standard", "vs_cot", "vs_multi")
@@ -61,7 +62,7 @@ def suggest(trial: Any, names: Sequence[str]) -> dict[str, Any]:
     if "tail" in names:
         knobs["tail_threshold"] = trial.suggest_float("tail", 0.01, 0.5, log=True)
     if "selection" in names:
-        knobs["selection"] = trial.suggest_categorical("selection", ["probability", "uniform"])
+        knobs["selection"] = trial.suggest_categorical("selection", list(SELECTIONS))
     return knobs
 
 

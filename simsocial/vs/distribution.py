@@ -15,11 +15,11 @@ from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import accumulate
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
-Selection = Literal["probability", "uniform"]
+from simsocial.vs.methods import PROBABILITY, UNIFORM, VS_SELECTION, Selection
 
 # numpy.isclose(total, 1.0, atol=1e-6) with its default rtol=1e-5: |total - 1| <= 1e-6 + 1e-5 * 1.
 _SUM_TOLERANCE = 1e-6 + 1e-5
@@ -132,16 +132,16 @@ class VerbalizedDistribution:
         return -sum(x / total * math.log(x / total) for x in p if x > 0) + 0.0
 
     # --- operations -----------------------------------------------------------------------------
-    def sample(self, rng: np.random.Generator, selection: Selection = "probability") -> int:
+    def sample(self, rng: np.random.Generator, selection: Selection = VS_SELECTION) -> int:
         """Index of one candidate drawn with ``rng`` (never global random state).
 
         ``probability`` draws proportionally to the verbalized probabilities; ``uniform`` ignores them
         (the paper's uniform-pick variant).
         """
-        if selection == "uniform":
+        if selection == UNIFORM:
             return int(rng.integers(self.k))
-        if selection != "probability":
-            raise ValueError(f"unknown selection {selection!r}; use 'probability' or 'uniform'")
+        if selection != PROBABILITY:
+            raise ValueError(f"unknown selection {selection!r}; use {PROBABILITY!r} or {UNIFORM!r}")
         # Inverse-CDF with one uniform draw: stable across numpy versions and cheap.
         cdf = list(accumulate(c.probability for c in self.candidates))
         return min(bisect_right(cdf, rng.random() * cdf[-1]), self.k - 1)

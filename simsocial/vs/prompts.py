@@ -23,9 +23,7 @@ from typing import Any, Literal
 
 from simsocial.vs import paper_prompts
 from simsocial.vs.fields import CandidateField
-from simsocial.vs.methods import Method, MethodConfig
-
-MODEL_DECIDED_MAX_K = 10
+from simsocial.vs.methods import MODEL_DECIDED_MAX_K, Method, MethodConfig
 
 
 @dataclass(frozen=True)
