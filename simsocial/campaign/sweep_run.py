@@ -20,7 +20,6 @@ from typing import Any
 from simsocial.batch.endpoints import EndpointPool
 from simsocial.batch.executor_choice import ExecutorName, join_cluster, make_executor
 from simsocial.batch.index import DONE, FAILED, INCOMPLETE, INTERRUPTED, RUNNING, now
-from simsocial.batch.shared_runtime import CellRuntime, StatsTotal
 from simsocial.batch.side_by_side import SideBySide
 from simsocial.batch.sweep import Endpoint, SweepError
 from simsocial.batch.sweep_dir import SWEEP_MANIFEST, prepare_out_dir
@@ -30,8 +29,9 @@ from simsocial.campaign.sweep import CampaignCell, CampaignSweep, expand_campaig
 from simsocial.campaign.sweep_index import CampaignSweepIndex
 from simsocial.llm.budget import Budget, BudgetGate
 from simsocial.llm.errors import FatalLLMError, LLMError
-from simsocial.llm.factory import LLMSettings
-from simsocial.llm.stats import CallStats
+from simsocial.llm.runtime import CellRuntime
+from simsocial.llm.settings import LLMSettings
+from simsocial.llm.stats import CallStats, StatsTotal
 from simsocial.run_writer import atomic_write_text
 from simsocial.sim.fingerprint import RunMismatchError, existing_run
 
