@@ -37,10 +37,10 @@ from simsocial.bounds import MAX_CELLS, MAX_SEED
 from simsocial.campaign.config import CampaignScenario, CampaignSpec, is_campaign_file, load_campaign
 from simsocial.sim.dialogue import Condition
 from simsocial.sim.scenario import ScenarioError
+from simsocial.vs import ROLES
 from simsocial.yaml_config import load_yaml_model
 
 NETWORK_KEYS = ("n", "k", "p", "m")
-ROLES = ("persuader", "persuadee", "donation")
 _SHORT = {"contacts_per_round": "c", "adopt_at": "adopt"}  # in cell labels and ids
 
 
