@@ -47,15 +47,12 @@ class Runtime(Protocol):
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
         """Run ``coro`` to its end and return its result."""
-        ...
 
     def gather(self, coros: list[Awaitable[T]]) -> list[T]:
         """Run several coroutines concurrently; exceptions are returned in place, not raised."""
-        ...
 
     def close(self) -> None:
         """Release what this runtime owns (idempotent)."""
-        ...
 
 
 @runtime_checkable
@@ -64,7 +61,6 @@ class ThreadedRuntime(Runtime, Protocol):
 
     def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
         """Start ``coro`` on the runtime's loop without waiting for it."""
-        ...
 
 
 async def _gather(coros: list[Awaitable[T]]) -> list[Any]:
