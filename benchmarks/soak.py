@@ -3,9 +3,11 @@
 A sweep of ``--dialogues`` dialogues (two cells: direct and vs_standard) runs against a faulty endpoint
 (benchmarks/_soak_server.py: a real HTTP server on 127.0.0.1; ``--faults`` of requests get a 429, a 500, a
 hang then a dropped connection, a drop, or a truncated answer; latencies 10 ms to ``--max-latency``).
-First one uninterrupted reference run; then, for each executor in ``--modes`` (``local``, ``processes``
-with 2 workers, ``ray`` on a local two-node cluster from tests/ray_cluster.py), the same sweep killed with
-``kill -9`` ``--kills`` times at random moments, each followed by ``--resume``, until it completes.
+One uninterrupted reference run and, for each executor in ``--modes`` (``local``, ``processes`` with 2
+workers, ``ray`` on a local two-node cluster from tests/ray_cluster.py), the same sweep killed with
+``kill -9`` ``--kills`` times at random moments, each followed by ``--resume``, until it completes.  The
+runs go side by side, each against its own faulty endpoint (so each meets the whole fault mix, and the
+machine is busy while they do).
 
 Checked, and printed: every dialogue exactly once; every table identical to the reference run's (same
 seed; each mode with its own response cache); the end-of-run invariant never tripped; no process of a
@@ -27,7 +29,10 @@ import secrets
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +56,7 @@ class ModeReport:
     wall_s: float = 0.0
     orphans: list[int] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    endpoint: dict[str, int] = field(default_factory=dict)  # requests and faults of this run's endpoint
 
 
 @contextmanager
@@ -73,7 +79,7 @@ def soak_server(args: argparse.Namespace):
 
 
 def server_call(url: str, what: str) -> dict[str, int]:
-    """``stats`` (requests and faults so far) or ``reset`` (forget the bodies seen) of the soak server."""
+    """``stats``: the requests and faults of the soak server so far."""
     with urlopen(f"{url}/{what}", timeout=10) as answer:  # noqa: S310 - our own server on 127.0.0.1
         return json.loads(answer.read())
 
@@ -154,7 +160,7 @@ def run_mode(mode: str, sweep: Path, out: Path, url: str, args: argparse.Namespa
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)  # fmt: skip
         if report.kills < len(targets):
             while proc.poll() is None and on_disk(out) < targets[report.kills]:
-                time.sleep(0.02)
+                time.sleep(0.2)  # each look reads every shard's footer: not too often, the machine is busy
             if proc.poll() is None:
                 proc.send_signal(signal.SIGKILL)
                 proc.wait()
@@ -173,26 +179,43 @@ def run_mode(mode: str, sweep: Path, out: Path, url: str, args: argparse.Namespa
     return report
 
 
+def cells_by_label(run: Path) -> dict[str, Path]:
+    """A sweep's cell directories by label: the name without its hash, which covers the endpoint's URL
+    (each run has an endpoint, and so a port, of its own)."""
+    return {p.name.rsplit("-", 1)[0]: p for p in (run / "cells").iterdir()}
+
+
+def read_table(cell: Path, table: str, keys: list[str], problems: list[str]) -> pd.DataFrame:
+    """A cell's table in key order, without ``run_id`` (the cell directory's name: checked here)."""
+    frame = pd.read_parquet(cell / table).sort_values(keys).reset_index(drop=True)
+    if "run_id" in frame and not (frame["run_id"] == cell.name).all():
+        problems.append(f"{cell}/{table}: rows of another run")
+    return frame.drop(columns="run_id", errors="ignore")
+
+
 def compare(reference: Path, out: Path, mode: str) -> tuple[int, list[str]]:
     """Dialogues checked, and every difference from the reference run (ids, duplicates, rows)."""
     problems, n = [], 0
-    for cell in sorted(p.name for p in (reference / "cells").iterdir()):
+    ref_cells, cells = cells_by_label(reference), cells_by_label(out)
+    if sorted(cells) != sorted(ref_cells):
+        return 0, [f"{mode}: cells {sorted(cells)} differ from the reference's {sorted(ref_cells)}"]
+    for label in sorted(ref_cells):
         for table, keys in TABLES.items():
-            a = pd.read_parquet(reference / "cells" / cell / table).sort_values(keys).reset_index(drop=True)
-            b = pd.read_parquet(out / "cells" / cell / table).sort_values(keys).reset_index(drop=True)
+            a = read_table(ref_cells[label], table, keys, problems)
+            b = read_table(cells[label], table, keys, problems)
             if table == "dialogues.parquet":
                 n += len(b)
                 if not b["dialogue_id"].is_unique:
-                    problems.append(f"{mode}/{cell}: a dialogue written twice")
+                    problems.append(f"{mode}/{label}: a dialogue written twice")
                 if set(a["dialogue_id"]) != set(b["dialogue_id"]):
-                    problems.append(f"{mode}/{cell}: dialogue ids differ from the reference run")
+                    problems.append(f"{mode}/{label}: dialogue ids differ from the reference run")
             try:
                 pd.testing.assert_frame_equal(a, b)
             except AssertionError as exc:
-                problems.append(f"{mode}/{cell}/{table} differs from the reference: {str(exc)[:300]}")
-        manifest = json.loads((out / "cells" / cell / "run.json").read_text())
+                problems.append(f"{mode}/{label}/{table} differs from the reference: {str(exc)[:300]}")
+        manifest = json.loads((cells[label] / "run.json").read_text())
         if manifest.get("lost") or manifest.get("status") == "incomplete":
-            problems.append(f"{mode}/{cell}: run.json says {manifest.get('status')} {manifest.get('lost')}")
+            problems.append(f"{mode}/{label}: run.json says {manifest.get('status')} {manifest.get('lost')}")
     return n, problems
 
 
@@ -202,7 +225,7 @@ def key_on_disk(key: str, dirs: list[Path]) -> list[str]:
             if p.is_file() and needle in p.read_bytes()]  # fmt: skip
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Soak test: nothing lost, nothing doubled (see module doc).")
     parser.add_argument("--dialogues", type=int, default=2000, help="dialogues in all (two cells)")
     parser.add_argument("--turns", type=int, default=2)
@@ -214,56 +237,80 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shard-size", type=int, default=8)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--work", type=Path, default=None, help="directory for the runs (default: a temp one)")
-    args = parser.parse_args(argv)
-    import tempfile
+    return parser.parse_args(argv)
 
+
+def soaked_run(name: str, mode: str, sweep: Path, work: Path, args: argparse.Namespace, env: dict[str, str],
+               address: str | None, index: int) -> ModeReport:  # fmt: skip
+    """One run (the reference, or a mode with its kills) against an endpoint of its own."""
+    with soak_server(argparse.Namespace(**{**vars(args), "seed": args.seed + index})) as url:
+        report = run_mode(mode, sweep, work / name, url, args, env, address, random.Random(args.seed + index))
+        report.endpoint = server_call(url, "stats")
+    return report
+
+
+def ray_cluster(stack: ExitStack, env: dict[str, str]) -> tuple[str, dict[str, str]]:
+    """A local two-node Ray cluster (tests/ray_cluster.py) and the environment its clients need."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from ray_cluster import RayCluster
+
+    cluster = stack.enter_context(RayCluster(Path(sys.executable).parent / "ray", workers=1))
+    return cluster.address, {**cluster.env, **{k: env[k] for k in ("OPENAI_API_KEY", "PYTHONPATH", "NO_COLOR")}}
+
+
+def faults_of(endpoint: dict[str, int]) -> dict[str, int]:
+    return {k: v for k, v in endpoint.items() if k not in ("requests", "ok")}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     work = args.work or Path(tempfile.mkdtemp(prefix="soak-"))
     work.mkdir(parents=True, exist_ok=True)
     key = "sk-soak-" + secrets.token_hex(16)
     env = {**os.environ, "OPENAI_API_KEY": key, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"}
     env.pop("SIMSOCIAL_TEST_LOSE_DIALOGUE", None)
-    rng = random.Random(args.seed)
     modes = [m for m in args.modes.split(",") if m]
     sweep = write_sweep(work / "sweep.yaml", args)
     started = time.perf_counter()
-    reports: list[ModeReport] = []
     problems: list[str] = []
     with ExitStack() as stack:
-        url = stack.enter_context(soak_server(args))
-        ref = run_mode("local", sweep, work / "reference", url, argparse.Namespace(**{**vars(args), "kills": 0}),
-                       env, None, rng)  # fmt: skip
-        problems += ref.problems
-        address, mode_env = None, env
-        if "ray" in modes:
-            sys.path.insert(0, str(ROOT / "tests"))
-            from ray_cluster import RayCluster
-
-            cluster = stack.enter_context(RayCluster(Path(sys.executable).parent / "ray", workers=1))
-            address, mode_env = cluster.address, {**cluster.env, **{k: env[k] for k in ("OPENAI_API_KEY",
-                                                                                        "PYTHONPATH", "NO_COLOR")}}
-        for mode in modes:
-            server_call(url, "reset")
-            report = run_mode(mode, sweep, work / mode, url, args, mode_env if mode == "ray" else env,
-                              address if mode == "ray" else None, rng)  # fmt: skip
-            reports.append(report)
-            n, differences = compare(work / "reference", work / mode, mode)
-            problems += report.problems + differences
-            if report.orphans:
-                problems.append(f"{mode}: {len(report.orphans)} process(es) outlived a kill -9: {report.orphans}")
-            print(f"{mode:9s} {n} dialogues, {report.kills} kill -9, {report.resumes} resumes, "
-                  f"{'identical' if not differences else 'DIFFERENT'} to the reference, "
-                  f"{len(report.orphans)} orphans, {report.wall_s:.1f}s", flush=True)
-        stats = server_call(url, "stats")
+        pool = stack.enter_context(ThreadPoolExecutor(len(modes) + 1))
+        uninterrupted = argparse.Namespace(**{**vars(args), "kills": 0})
+        ref_run = pool.submit(soaked_run, "reference", "local", sweep, work, uninterrupted, env, None, 0)
+        runs = {}
+        for index, mode in enumerate(modes, start=1):
+            address, mode_env = ray_cluster(stack, env) if mode == "ray" else (None, env)
+            runs[mode] = pool.submit(soaked_run, mode, mode, sweep, work, args, mode_env, address, index)
+        ref = ref_run.result()
+        reports = {mode: run.result() for mode, run in runs.items()}
+    problems += ref.problems
+    for mode, report in reports.items():
+        n, differences = compare(work / "reference", work / mode, mode)
+        problems += report.problems + differences
+        if report.orphans:
+            problems.append(f"{mode}: {len(report.orphans)} process(es) outlived a kill -9: {report.orphans}")
+        print(f"{mode:9s} {n} dialogues, {report.kills} kill -9, {report.resumes} resumes, "
+              f"{'identical' if not differences else 'DIFFERENT'} to the reference, "
+              f"{len(report.orphans)} orphans, {report.wall_s:.1f}s, "
+              f"{sum(faults_of(report.endpoint).values())} faults in {report.endpoint.get('requests', 0)} requests",
+              flush=True)  # fmt: skip
     leaked = key_on_disk(key, [work / "reference", *(work / m for m in modes)])
     if leaked:
         problems.append(f"the API key is in {leaked[:5]}")
-    faults = {k: v for k, v in stats.items() if k not in ("requests", "ok")}
     print(f"reference {args.dialogues} dialogues uninterrupted, {ref.wall_s:.1f}s")
-    share = sum(faults.values()) / max(1, stats.get("requests", 0))
-    print(f"endpoint: {stats.get('requests', 0)} requests, {sum(faults.values())} faults ({share:.0%}: "
-          f"{', '.join(f'{k} {v}' for k, v in sorted(faults.items()))})")
-    print(f"key on disk: {'yes' if leaked else 'never'}; invariant tripped: "
-          f"{'yes' if any(LOST in p for p in problems) else 'never'}; wall time {time.perf_counter() - started:.0f}s")
+    totals = Counter()
+    for report in [ref, *reports.values()]:
+        totals.update(report.endpoint)
+    faults = faults_of(totals)
+    share = sum(faults.values()) / max(1, totals["requests"])
+    print(
+        f"endpoints: {totals['requests']} requests, {sum(faults.values())} faults ({share:.0%}: "
+        f"{', '.join(f'{k} {v}' for k, v in sorted(faults.items()))})"
+    )
+    print(
+        f"key on disk: {'yes' if leaked else 'never'}; invariant tripped: "
+        f"{'yes' if any(LOST in p for p in problems) else 'never'}; wall time {time.perf_counter() - started:.0f}s"
+    )
     for problem in problems:
         print(f"PROBLEM: {problem}")
     print("soak: OK" if not problems else f"soak: {len(problems)} problem(s)")

@@ -5,6 +5,9 @@ the script is used up):
 
 ``ok``         200, a valid ``chat.completion`` whose content is a valid VS JSON answer
 ``slow``       the same after ``slow_s`` seconds (to observe concurrency)
+``together``   ``ok`` once ``together_n`` requests have been in flight at once (``state.max_in_flight``
+               since it was last reset; waits at most ``together_timeout_s``): calls shown to overlap by
+               cause, not by timing; ``together_missed`` counts the answers that timed out instead
 ``429``        rate limited, with ``Retry-After: 1`` (``retry_after_s``)
 ``500``        internal server error
 ``hang``       sleeps ``hang_s`` seconds, then answers ``ok`` (past the client's timeout)
@@ -58,8 +61,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-BEHAVIOURS = ("ok", "slow", "429", "500", "hang", "close", "malformed", "html", "400", "401", "403", "reject_format",
-              "truncated", "huge", "trickle", "huge_chunked", "fixed")  # fmt: skip
+BEHAVIOURS = ("ok", "slow", "together", "429", "500", "hang", "close", "malformed", "html", "400", "401", "403",
+              "reject_format", "truncated", "huge", "trickle", "huge_chunked", "fixed")  # fmt: skip
 
 VS_ANSWER = {
     "responses": [
@@ -210,8 +213,12 @@ class FaultServer:
         texts: Iterable[str] = (),
         huge_bytes: int = 200_000_000,
         trickle_s: float = 0.5,
+        together_n: int = 2,
+        together_timeout_s: float = 30.0,
     ) -> None:
         self.state = FaultScript()
+        self.together_n, self.together_timeout_s = together_n, together_timeout_s
+        self.together_missed = 0  # "together" requests answered without the others ever in flight beside them
         self.retry_after_s = retry_after_s  # what a scripted "429" asks the client to wait
         self.texts = list(texts)  # with schema_answers: every "text" field, in turn, is one of these
         self._text_index = 0
@@ -297,6 +304,16 @@ class FaultServer:
         with self.state.lock:
             return self.state.pending.popleft() if self.state.pending else "ok"
 
+    def _wait_for_company(self) -> None:
+        """Hold a ``together`` answer until ``together_n`` requests have been in flight at once."""
+        deadline = time.monotonic() + self.together_timeout_s
+        while self.state.max_in_flight < self.together_n:
+            if time.monotonic() > deadline:
+                with self.state.lock:
+                    self.together_missed += 1
+                return
+            time.sleep(0.005)
+
     def _admit(self, body: Any, headers: dict[str, str]) -> bool:
         """Count a request against the fixed window; fill in the rate-limit headers; False = over the limit."""
         assert self.rate_limit is not None
@@ -381,6 +398,9 @@ class FaultServer:
                     self._send_json(200, self._completion(body))
                 elif behaviour == "slow":
                     time.sleep(server.slow_s)
+                    self._send_json(200, self._completion(body))
+                elif behaviour == "together":
+                    server._wait_for_company()
                     self._send_json(200, self._completion(body))
                 elif behaviour == "hang":
                     time.sleep(server.hang_s)

@@ -8,8 +8,10 @@ A worker node cannot have that variable (``ray start --address`` then refuses to
 clusters are not supported"), and without it it rewrites the head's 127.0.0.1 in ``--address``.  So the
 nodes take other loopback addresses, which Ray does not rewrite: the head 127.0.0.2, worker *i*
 127.0.0.<i+3>; clients (the simsocial driver) keep ``RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0`` so their
-own address is 127.0.0.1.  Ports are picked free (other Ray clusters on the machine are
-left alone) and the session lives in its own temporary directory.  The token is generated here and passed
+own address is 127.0.0.1.  Every port is 0: each Ray process binds a free port itself and records it in
+the session directory, where the head's GCS port is read back (no port is picked here and released for Ray
+to take later, a race with anything else starting on the machine, other Ray clusters included).  The
+session lives in its own temporary directory.  The token is generated here and passed
 by environment (``RAY_AUTH_MODE=token``, ``RAY_AUTH_TOKEN``); ``~/.ray`` is never read or written.
 """
 
@@ -19,23 +21,12 @@ import contextlib
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 
 RAY = Path(os.environ.get("VIRTUAL_ENV", "")) / "bin" / "ray"
-
-
-def _free_ports(n: int) -> list[int]:
-    socks = [socket.socket() for _ in range(n)]
-    for s in socks:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
-    return ports
 
 
 class RayCluster:
@@ -57,17 +48,16 @@ class RayCluster:
         return f"127.0.0.2:{self.port}"
 
     def _node(self, head: bool) -> subprocess.Popen[bytes]:
-        ports = _free_ports(7)
         ip = f"127.0.0.{len(self.procs) + 2}"
         env = {**self.env, "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "1"}  # a node of a multi-node cluster
+        # 0 = the process binds a free port itself (the dashboard agent's default, 52365, is fixed: two
+        # clusters on one machine would collide on it).
+        ports = ["--object-manager-port", "--node-manager-port", "--dashboard-agent-listen-port",
+                 "--dashboard-agent-grpc-port", "--runtime-env-agent-port", "--metrics-export-port"]  # fmt: skip
         cmd = [str(self.ray_bin), "start", "--block", "--node-ip-address", ip, "--num-cpus", str(self.cpus),
-               "--object-manager-port", str(ports[1]), "--node-manager-port", str(ports[2]),
-               "--dashboard-agent-listen-port", str(ports[3]), "--dashboard-agent-grpc-port", str(ports[4]),
-               "--runtime-env-agent-port", str(ports[5]), "--metrics-export-port", str(ports[6]),
-               "--disable-usage-stats"]  # fmt: skip
+               *(arg for option in ports for arg in (option, "0")), "--disable-usage-stats"]  # fmt: skip
         if head:
-            self.port = ports[0]
-            cmd += ["--head", "--port", str(self.port), "--include-dashboard", "false", "--temp-dir", str(self.tmp)]
+            cmd += ["--head", "--port", "0", "--include-dashboard", "false", "--temp-dir", str(self.tmp)]
         else:
             cmd += ["--address", self.address]
         log = open(self.tmp / f"node{len(self.procs)}.log", "wb")  # noqa: SIM115 - closed with the process
@@ -77,6 +67,7 @@ class RayCluster:
         try:
             self.procs.append(self._node(head=True))
             self._wait_for("Ray runtime started", 0, timeout_s)
+            self.port = self._gcs_port()
             for _ in range(self.workers):
                 self.procs.append(self._node(head=False))
                 self._wait_for("Ray runtime started", len(self.procs) - 1, timeout_s)
@@ -92,6 +83,11 @@ class RayCluster:
             if self.procs[node].poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"ray node {node} did not start:\n{log.read_text(errors='replace')[-3000:]}")
             time.sleep(0.5)
+
+    def _gcs_port(self) -> int:
+        """The port the head's GCS server bound, as it recorded it in its session directory."""
+        (port_file,) = (self.tmp / "session_latest").glob("gcs_server_port_*")
+        return int(port_file.read_text().strip())
 
     def stop(self) -> None:
         """SIGTERM each node's ``ray start --block`` (it drains and stops its processes), then SIGKILL the

@@ -19,7 +19,10 @@ import yaml
 from simsocial.batch import plan_sweep, read_index, run_sweep
 from simsocial.contract import SCHEMAS
 from simsocial.llm.factory import LLMSettings
+from simsocial.sim.conditions import parse_condition
 from simsocial.sim.mesa_batch import BatchRunModel
+from simsocial.sim.model import PersuasionModel
+from simsocial.sim.scenario import load_scenario
 
 pytestmark = pytest.mark.llm
 ROOT = Path(__file__).resolve().parents[1]
@@ -72,28 +75,46 @@ def test_kill_9_and_resume_on_the_embedded_model(tmp_path: Path) -> None:
 
 
 def test_mesa_batch_run_with_batch_run_model(embedded_server, tmp_path: Path) -> None:
+    """The row is its seed's model run to its end, its reporters those of the dialogues the seed plays."""
+    cache = tmp_path / "cache.sqlite"
     rows = mesa.batch_run(
         BatchRunModel,
         parameters={
             "scenario": str(SCENARIO),
             "method": "direct",
-            "n_dialogues": 1,
+            "n_dialogues": 2,
             "max_turns": 1,
             "rng": [5],
             "base_url": embedded_server.base_url,
             "model": embedded_server.model,
-            "cache_path": str(tmp_path / "cache.sqlite"),
+            "cache_path": str(cache),
         },  # fmt: skip
         iterations=1,
         max_steps=10,
         display_progress=False,
     )
-    assert len(rows) == 1
-    (row,) = rows
-    assert row["method"] == "direct" and row["rng"] == 5 and row["seed"] == 5
-    assert row["dialogues_finished"] == 1 and row["Step"] == 0
-    scenario_grid = yaml.safe_load(SCENARIO.read_text())["donation"]["grid"]
-    if row["dialogues_failed"] == 0:
-        assert row["mean_final_donation"] in scenario_grid
-        assert row["share_gave_zero"] in (0.0, 1.0)
-    assert {"mind_change_rate", "active_dialogues", "share_agreeing", "mean_stated_amount"} <= set(row)
+    assert [row["rng"] for row in rows] == [5]  # one row per run, taken at its last step
+    for row in rows:
+        assert row["method"] == "direct" and row["seed"] == row["rng"]
+        assert row["Step"] == 0  # one turn is one step: the model stopped itself, far before max_steps
+        assert (row["dialogues_finished"], row["active_dialogues"]) == (2, 0)
+        # The same seed played again by the model itself, every answer replayed from the batch's cache (a
+        # call the batch did not make fails the dialogue): the reporters, recomputed here from its rows.
+        dialogues = _replayed(row["seed"], embedded_server, cache)
+        assert dialogues["status"].eq("ok").sum() == 2 - row["dialogues_failed"]
+        donations = dialogues["final_donation"].dropna()
+        assert row["mean_final_donation"] == (donations.mean() if len(donations) else None)
+        assert row["share_gave_zero"] == (donations.eq(0).mean() if len(donations) else None)
+        assert row["mind_change_rate"] == dialogues["mind_changes"].gt(0).mean()
+
+
+def _replayed(seed: int, server, cache: Path) -> pd.DataFrame:
+    settings = LLMSettings(base_url=server.base_url, model=server.model, cache_path=cache, cache_mode="replay")
+    scenario = load_scenario(SCENARIO, max_turns=1)
+    model = PersuasionModel(scenario, [parse_condition("direct", scenario)], 2, rng=seed, llm=settings)
+    model.run_to_end()
+    stats = model.runtime.stack.stats
+    assert (stats.endpoint_calls, stats.failures) == (0, 0) and stats.cache_hits == stats.calls > 0
+    frame = model.dialogues_frame()
+    assert len(frame) == 2
+    return frame

@@ -15,13 +15,16 @@ from simsocial.llm.factory import LLMSettings
 
 def _run(sweep: Path, out: Path, server: FaultServer, **kwargs):
     return run_sweep(sweep, out, base_url=server.base_url, model="fake", show_progress=False,
-                     llm=LLMSettings(cache_path=None, cache_mode="off"), **kwargs)  # fmt: skip
+                     llm=LLMSettings(cache_path=None, cache_mode="off", preflight=False), **kwargs)  # fmt: skip
 
 
 def test_cells_side_by_side_share_the_budget_and_equal_one_after_another(tmp_path: Path) -> None:
     sweep = write_sweep(tmp_path / "sweep.yaml", methods=["direct", "vs_standard"], seeds=[0, 1], dialogues=2)
-    with FaultServer(schema_answers=True, ok_delay_s=0.05, record=False) as server:
+    with FaultServer(schema_answers=True, ok_delay_s=0.05, record=False, together_n=3) as server:
         cells = plan_sweep(sweep, base_url=server.base_url, model="fake").cells
+        # The first call settles the structured-output dialect alone; the next three are answered once three
+        # calls (more than one cell of two dialogues can have) are in flight together.
+        server.push("ok", "together", "together", "together")
         side = _run(sweep, tmp_path / "side", server, concurrency=8)
         overlapped = server.max_in_flight
         server.state.max_in_flight = 0
@@ -30,7 +33,7 @@ def test_cells_side_by_side_share_the_budget_and_equal_one_after_another(tmp_pat
     assert len(cells) == 4
     assert side.ok and one.ok
     assert alone <= 2  # one cell of two dialogues at a time: at most two calls in flight
-    assert 2 < overlapped <= 8  # cells overlapped, within the shared bound
+    assert server.together_missed == 0 and 2 < overlapped <= 8  # cells overlapped, within the shared bound
     assert_same_runs(tmp_path / "side", tmp_path / "one", cells)
     assert side.stats.endpoint_calls == one.stats.endpoint_calls == 4 * 2 * 5
     for cell in cells:  # each cell's run.json counts its own calls only, not its neighbours'

@@ -82,6 +82,10 @@ def test_model_reads_like_a_mesa_model(scenario) -> None:
     assert agents.loc[2, "stance"].notna().sum() == 8  # every persuadee replied in step 2 (read from its dialogue)
     model.run_model()
     assert not model.running and model.steps == 3 and model.n_finished == 8
+    last = model.datacollector.get_model_vars_dataframe().iloc[-1]
+    # The last step's row: every dialogue ended in it, none still talking (a step collects before it retires).
+    assert (last["active_dialogues"], last["finished_dialogues"]) == (0, 8)
+    assert pd.notna(last["share_agreeing"])  # ... while the stances of that last turn are still counted
     dialogues = model.dialogues_frame()
     assert list(dialogues.columns) == SCHEMAS["dialogues.parquet"].names
     assert (dialogues["n_turns"] == 3).all() and dialogues["final_donation"].notna().all()

@@ -11,7 +11,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ import pandas as pd
 import pytest
 from cli_helpers import REPO, SCENARIO, run_args, simsocial
 from fault_server import FaultServer
+from net_helpers import dead_base_url
 from synthetic_run import FOOD_BANK_SCENARIO, write_food_bank_run, write_synthetic_run
 
 from simsocial.run_lock import LOCK_FILE
@@ -269,10 +269,7 @@ def test_full_option_names_fit_80_columns(tmp_path: Path) -> None:
 
 
 def test_a_dead_url_says_connection_refused(tmp_path: Path) -> None:
-    with socket.socket() as sock:  # a port the kernel just gave out and nobody listens on
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    result = simsocial(*run_args(f"http://127.0.0.1:{port}/v1", tmp_path / "run"), cwd=tmp_path)
+    result = simsocial(*run_args(dead_base_url(), tmp_path / "run"), cwd=tmp_path)  # a port this test holds closed
     assert result.code == 1
     assert "connection refused" in result.output and "timed out" not in result.output
     assert not (tmp_path / "run").exists()

@@ -131,6 +131,16 @@ def test_human_dialogues_raw_matches_the_csv():
     assert raw["n_sentences"].sum() == 20932
 
 
+def test_the_batch_table_reads_the_same_human_donations_as_compare():
+    # simsocial batch's closing table reads full_info.csv alone (the .xlsx files are slow to parse): its
+    # donations are compare's, value for value and in order.
+    from simsocial.cli.cell_outcomes import human_donations
+
+    compare_uses, _ = human.clean_human_dialogues()
+    np.testing.assert_array_equal(human_donations(), compare_uses["donation"].to_numpy(float))
+    assert len(human_donations()) == 966
+
+
 def test_persona_table():
     personas = human.persona_table()
     assert len(personas) == 1017 - 27

@@ -274,7 +274,7 @@ async def test_concurrent_first_calls_probe_once(fault_server) -> None:
 
 # --- adaptive concurrency limit ------------------------------------------------------------------
 async def test_concurrency_limit_halves_on_429_and_recovers(fault_server) -> None:
-    server = fault_server(["429"], slow_s=0.3)
+    server = fault_server(["429"], slow_s=0.3, together_timeout_s=2)
     backend = OpenAICompatibleModel(server.base_url, "fake", dialect="none", timeout_s=5)
     limiter = AdaptiveConcurrencyLimit(backend, max_in_flight=2)
     try:
@@ -290,11 +290,11 @@ async def test_concurrency_limit_halves_on_429_and_recovers(fault_server) -> Non
         # ... each success adds 1/limit back (1 -> 2 -> 2.5, capped at max_in_flight) ...
         assert limiter.limit == 2.0
 
-        # ... and at limit 2 they overlap again.
+        # ... and at limit 2 they overlap again: each answer waits until both are in flight.
         server.state.max_in_flight = 0
-        server.push("slow", "slow")
+        server.push("together", "together")
         await asyncio.gather(limiter.chat(REQUEST), limiter.chat(REQUEST))
-        assert server.max_in_flight == 2
+        assert server.max_in_flight == 2 and server.together_missed == 0
         assert limiter.in_flight == 0
     finally:
         await backend.aclose()

@@ -17,7 +17,8 @@ at the last step (``data_collection_period=-1``) or every ``data_collection_peri
 
 ``dialogues_finished``, ``dialogues_failed`` (status ``failed``/``degraded``), ``mean_final_donation``,
 ``share_gave_zero``, ``mind_change_rate`` (share of finished dialogues with a refuse↔agree switch),
-``active_dialogues``, ``share_agreeing``, ``mean_stated_amount`` (over dialogues still talking), ``seed``.
+``active_dialogues`` (still talking: 0 once every dialogue has ended), ``share_agreeing``,
+``mean_stated_amount`` (over the dialogues that played this step, those that ended in it included), ``seed``.
 
 What it does NOT give you (use ``simsocial run`` / ``simsocial batch`` for those): no run directory —
 no parquet files, no ``run.json`` manifest; no per-turn texts, verbalized candidates, probabilities,
@@ -89,7 +90,7 @@ class BatchRunModel(PersuasionModel):
                     [float(o["final_donation"] == 0) for o in m.outcomes() if o["final_donation"] is not None]
                 ),  # fmt: skip
                 "mind_change_rate": lambda m: _mean([float(o["mind_changes"] > 0) for o in m.outcomes()]),
-                "active_dialogues": lambda m: len(m.pairs),
+                "active_dialogues": lambda m: m.active_count(),
                 "share_agreeing": lambda m: m.share_with_stance("agree"),
                 "mean_stated_amount": lambda m: m.mean_stated_amount(),
                 "seed": "seed",

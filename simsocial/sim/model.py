@@ -123,10 +123,10 @@ class PersuasionModel(mesa.Model):
         self.pairs: dict[str, Pair] = {}  # live dialogues' agents, in admission order
         self.datacollector = mesa.DataCollector(
             model_reporters={
-                "active_dialogues": lambda m: len(m.pairs),
+                "active_dialogues": lambda m: m.active_count(),
                 "share_agreeing": lambda m: m.share_with_stance("agree"),
                 "mean_stated_amount": lambda m: m.mean_stated_amount(),
-                "finished_dialogues": "n_finished",
+                "finished_dialogues": lambda m: m.finished_count(),
             },
             # Agent records grow with every dialogue and turn; a long batch, which writes everything it
             # needs to parquet anyway, switches them off to keep memory flat.
@@ -208,6 +208,16 @@ class PersuasionModel(mesa.Model):
             self.finished_dialogues.append(recorder)
 
     # --- reporters and frames ----------------------------------------------------------------------------
+    # A step collects before it retires the dialogues that finished in it (so their last turn is in the
+    # step's stances and agent rows): the counts below must not take those for still talking.
+    def active_count(self) -> int:
+        """Dialogues still talking: in play and not finished."""
+        return sum(not persuader.dialogue.finished for persuader, _ in self.pairs.values())
+
+    def finished_count(self) -> int:
+        """Dialogues finished so far: retired, plus those that finished this step and are not yet retired."""
+        return self.n_finished + len(self.pairs) - self.active_count()
+
     def share_with_stance(self, stance: str) -> float | None:
         """Share of live persuadees whose latest reply has ``stance`` (None before anyone replied)."""
         stances = [p.stance for _, p in self.pairs.values() if p.stance is not None]
