@@ -92,6 +92,21 @@ def test_model_reads_like_a_mesa_model(scenario) -> None:
     assert set(dialogues["final_donation"]) <= set(scenario.donation.grid)
 
 
+def test_the_live_view_and_batch_run_models_report_the_same_columns_beside_their_own() -> None:
+    """One DataCollector definition: the live view's model reports the base model's columns (and the same
+    values: no dialogue counted as talking after it ended) plus its stance shares."""
+    from simsocial.viz.model import VizModel
+
+    model = VizModel(scenario=str(SCENARIO), methods="direct,vs_standard", n_dialogues=2, max_turns=2, rng=3,
+                     scripted=True)  # fmt: skip
+    model.run_model()
+    frame = model.datacollector.get_model_vars_dataframe()
+    base = ["active_dialogues", "share_agreeing", "mean_stated_amount", "finished_dialogues"]
+    assert set(base) <= set(frame.columns) and {"share_refuse", "share_undecided", "share_agree"} <= set(frame)
+    assert (frame["active_dialogues"].iloc[0], frame["finished_dialogues"].iloc[0]) == (0, 0)  # step 0
+    assert (frame["active_dialogues"].iloc[-1], frame["finished_dialogues"].iloc[-1]) == (0, 4)
+
+
 def test_a_ready_chat_model_starts_no_thread_and_no_server(scenario) -> None:
     before = set(threading.enumerate())
     model = simsocial.PersuasionModel(scenario, n_dialogues=1, methods=["direct"], rng=1,

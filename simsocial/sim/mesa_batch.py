@@ -36,8 +36,7 @@ from __future__ import annotations
 import secrets
 import weakref
 from pathlib import Path
-
-import mesa
+from typing import Any
 
 from simsocial.llm.settings import DEFAULT_CACHE_PATH, LLMSettings
 from simsocial.sim.conditions import parse_condition
@@ -81,21 +80,20 @@ class BatchRunModel(PersuasionModel):
         # batch_run may stop at max_steps before the last dialogue ends: close the LLM stack (and any embedded
         # server) when the model is collected, not only when it runs to its end.
         weakref.finalize(self, self.runtime.close)
-        self.datacollector = mesa.DataCollector(
-            model_reporters={
-                "dialogues_finished": lambda m: len(m.outcomes()),
-                "dialogues_failed": lambda m: sum(o["status"] != "ok" for o in m.outcomes()),
-                "mean_final_donation": lambda m: _mean([o["final_donation"] for o in m.outcomes()]),
-                "share_gave_zero": lambda m: _mean(
-                    [float(o["final_donation"] == 0) for o in m.outcomes() if o["final_donation"] is not None]
-                ),  # fmt: skip
-                "mind_change_rate": lambda m: _mean([float(o["mind_changes"] > 0) for o in m.outcomes()]),
-                "active_dialogues": lambda m: m.active_count(),
-                "share_agreeing": lambda m: m.share_with_stance("agree"),
-                "mean_stated_amount": lambda m: m.mean_stated_amount(),
-                "seed": "seed",
-            }
-        )
+
+    def model_reporters(self) -> dict[str, Any]:
+        """The shared per-step columns plus the finished dialogues' outcomes and the seed (batch_run's table)."""
+        return {
+            **super().model_reporters(),
+            "dialogues_finished": lambda m: len(m.outcomes()),
+            "dialogues_failed": lambda m: sum(o["status"] != "ok" for o in m.outcomes()),
+            "mean_final_donation": lambda m: _mean([o["final_donation"] for o in m.outcomes()]),
+            "share_gave_zero": lambda m: _mean(
+                [float(o["final_donation"] == 0) for o in m.outcomes() if o["final_donation"] is not None]
+            ),
+            "mind_change_rate": lambda m: _mean([float(o["mind_changes"] > 0) for o in m.outcomes()]),
+            "seed": "seed",
+        }
 
     def _keep_outcome(self, recorder: DialogueRecorder) -> None:
         self._outcomes.append(_outcome(recorder))

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import mesa
 import numpy as np
@@ -60,6 +61,15 @@ def dialogue_specs(conditions: Sequence[Condition], n_dialogues: int, seed: int)
 def default_run_id(scenario: Scenario, seed: int) -> str:
     """The run id ``simsocial run --seed S`` writes (the model uses it too, so both write the same rows)."""
     return f"{scenario.name}-s{seed}"
+
+
+#: Each agent's record per step (a dialogue's persuader and persuadee alike).
+AGENT_REPORTERS: dict[str, Any] = {
+    "dialogue_id": lambda a: a.dialogue.dialogue_id,
+    "stance": lambda a: getattr(a, "stance", None),
+    "stated_amount": lambda a: getattr(a, "stated_amount", None),
+    "strategy": lambda a: getattr(a, "strategy", None),
+}
 
 
 class PersuasionModel(mesa.Model):
@@ -121,23 +131,10 @@ class PersuasionModel(mesa.Model):
         self.finished_dialogues: list[DialogueRecorder] = []  # kept only when there is no on_dialogue_done
         self.n_finished = 0
         self.pairs: dict[str, Pair] = {}  # live dialogues' agents, in admission order
+        # Agent records grow with every dialogue and turn; a long batch, which writes everything it needs to
+        # parquet anyway, switches them off to keep memory flat.
         self.datacollector = mesa.DataCollector(
-            model_reporters={
-                "active_dialogues": lambda m: m.active_count(),
-                "share_agreeing": lambda m: m.share_with_stance("agree"),
-                "mean_stated_amount": lambda m: m.mean_stated_amount(),
-                "finished_dialogues": lambda m: m.finished_count(),
-            },
-            # Agent records grow with every dialogue and turn; a long batch, which writes everything it
-            # needs to parquet anyway, switches them off to keep memory flat.
-            agent_reporters={
-                "dialogue_id": lambda a: a.dialogue.dialogue_id,
-                "stance": lambda a: getattr(a, "stance", None),
-                "stated_amount": lambda a: getattr(a, "stated_amount", None),
-                "strategy": lambda a: getattr(a, "strategy", None),
-            }
-            if collect_agents
-            else None,
+            model_reporters=self.model_reporters(), agent_reporters=AGENT_REPORTERS if collect_agents else None
         )
         self.running = self.n_total > 0
         if not self.running:
@@ -210,6 +207,16 @@ class PersuasionModel(mesa.Model):
     # --- reporters and frames ----------------------------------------------------------------------------
     # A step collects before it retires the dialogues that finished in it (so their last turn is in the
     # step's stances and agent rows): the counts below must not take those for still talking.
+    def model_reporters(self) -> dict[str, Any]:
+        """What the model reports each step (its DataCollector's columns); the Mesa batch-run and live-view
+        subclasses add their own columns beside these, so one definition serves all three."""
+        return {
+            "active_dialogues": lambda m: m.active_count(),
+            "share_agreeing": lambda m: m.share_with_stance("agree"),
+            "mean_stated_amount": lambda m: m.mean_stated_amount(),
+            "finished_dialogues": lambda m: m.finished_count(),
+        }
+
     def active_count(self) -> int:
         """Dialogues still talking: in play and not finished."""
         return sum(not persuader.dialogue.finished for persuader, _ in self.pairs.values())

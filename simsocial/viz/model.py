@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import weakref
 from pathlib import Path
-
-import mesa
+from typing import Any
 
 from simsocial.llm.scripted import ScriptedChatModel, schema_answers
 from simsocial.llm.settings import LLMSettings
@@ -52,15 +51,11 @@ class VizModel(PersuasionModel):
                          max_active=max(1, n_dialogues * len(conditions)))  # fmt: skip
         # A reset replaces the model before it has run to its end: release its LLM runtime with it.
         weakref.finalize(self, self.runtime.close)
-        self.datacollector = mesa.DataCollector(
-            model_reporters={
-                **{column: _share(stance) for column, stance in STANCE_COLUMNS.items()},
-                "active_dialogues": lambda m: len(m.pairs),
-                "finished_dialogues": "n_finished",
-                "mean_stated_amount": lambda m: m.mean_stated_amount(),
-            }
-        )
         self.datacollector.collect(self)  # step 0, as Mesa's examples do
+
+    def model_reporters(self) -> dict[str, Any]:
+        """The shared per-step columns plus the share of each stance (the page's chart)."""
+        return {**{column: _share(stance) for column, stance in STANCE_COLUMNS.items()}, **super().model_reporters()}
 
 
 def _share(stance: str):
