@@ -26,10 +26,10 @@ import contextlib
 import ctypes
 import importlib.util
 import os
+import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -110,10 +110,8 @@ def find_server_binary() -> Path:
     )
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+# llama-server's line once its socket is bound: with --port 0 the kernel chose the port, and this says which.
+_LISTENING = re.compile(r"listening on http://[^\s:]+:(\d+)")
 
 
 def describe_exit(returncode: int) -> str:
@@ -156,7 +154,9 @@ class EmbeddedServer:
         if not self.gguf.is_file():
             raise EmbeddedServerError(f"GGUF model file not found: {self.gguf}")
         self.host = host
-        self.port = port or free_port()
+        # None until the server is up when it picks its own port (--port 0): no port is picked here and released
+        # for the server to race another process for.
+        self.port: int | None = port
         self.n_ctx = n_ctx
         threads, threads_batch = default_threads()
         self.n_threads = n_threads or threads
@@ -178,7 +178,7 @@ class EmbeddedServer:
         return [
             str(find_server_binary()),
             "--model", str(self.gguf), "--alias", self.model,
-            "--host", self.host, "--port", str(self.port),
+            "--host", self.host, "--port", str(self.port or 0),
             # One context shared by the slots, each slot up to n_ctx tokens.
             "--ctx-size", str(self.n_ctx * self.parallel), "--parallel", str(self.parallel), "--kv-unified",
             "--cont-batching", "--threads", str(self.n_threads), "--threads-batch", str(self.n_threads_batch),
@@ -188,7 +188,8 @@ class EmbeddedServer:
             # No page of another origin may read answers (llama.cpp's default reflects any Origin, with
             # credentials); the key (LLAMA_API_KEY in the child's environment) is checked on every route
             # but /health.
-            "--cors-origins", f"http://{self.host}:{self.port}", "--no-cors-credentials",
+            # With a port of its own choosing the origin is unknown in advance: port 0, which no page can have.
+            "--cors-origins", f"http://{self.host}:{self.port or 0}", "--no-cors-credentials",
         ]  # fmt: skip
 
     def start(self) -> EmbeddedServer:
@@ -204,7 +205,6 @@ class EmbeddedServer:
         # user's own OpenAI key is none of the child's business.
         env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY" and not k.startswith(EMBEDDED_KEY_ENV)}
         env["LLAMA_API_KEY"] = self.api_key
-        os.environ[f"{EMBEDDED_KEY_ENV}{self.port}"] = self.api_key
         try:
             self._proc = subprocess.Popen(
                 command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
@@ -213,6 +213,7 @@ class EmbeddedServer:
         finally:
             os.close(log)
         self._wait_ready()
+        os.environ[f"{EMBEDDED_KEY_ENV}{self.port}"] = self.api_key
         return self
 
     def _wait_ready(self) -> None:
@@ -222,8 +223,10 @@ class EmbeddedServer:
             if death is not None:
                 self.stop()  # nothing left to stop but the private log directory (the message has its tail)
                 raise death
+            if self.port is None:
+                self.port = self._port_from_log()
             try:
-                if httpx.get(f"http://{self.host}:{self.port}/health", timeout=2).status_code == 200:
+                if self.port and httpx.get(f"http://{self.host}:{self.port}/health", timeout=2).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
@@ -231,6 +234,14 @@ class EmbeddedServer:
         tail = self.log_tail()
         self.stop()
         raise EmbeddedServerError(f"llama.cpp server did not answer within {self.startup_timeout_s:.0f}s; log: {tail}")
+
+    def _port_from_log(self) -> int | None:
+        """The port the server bound (read from its log's "listening on" line), or None before it has."""
+        try:
+            found = _LISTENING.search(self.log_path.read_text(errors="replace"))
+        except OSError:
+            return None
+        return int(found.group(1)) if found else None
 
     def death(self) -> EmbeddedServerDied | None:
         """If the server process has exited, an error naming how (signal or code) with the log's tail."""
