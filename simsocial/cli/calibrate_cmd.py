@@ -6,28 +6,18 @@ which every trial is an engine run (``simsocial calibrate SCENARIO --search temp
 
 from __future__ import annotations
 
-import json
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from simsocial.cli.analysis_cmds import CleaningChoice, DonationConstruct, jsonable
+from simsocial.cli.analysis_cmds import CleaningChoice, DonationConstruct, Objective
 from simsocial.cli.options import BaseUrl, CachePath, Concurrency, Gguf, ModelName, NoCache, Turns, flag
 from simsocial.data.cleaning import DEFAULT_POLICY
 from simsocial.llm.factory import DEFAULT_CACHE_PATH
 
 if TYPE_CHECKING:
     from simsocial.validity.calibrate import Calibration
-
-
-class Objective(StrEnum):
-    ks = "ks"
-    l1 = "l1"
-    w1 = "w1"
-    mind_change = "mind-change"
-    combined = "combined"
 
 
 CALIBRATE_HELP = (
@@ -43,27 +33,44 @@ CALIBRATE_HELP = (
 
 
 def calibrate(
-    target: Annotated[Path, typer.Argument(help="A run or sweep directory, or (with --search) a scenario file.",
-                                           exists=True, show_default=False)],
+    target: Annotated[
+        Path,
+        typer.Argument(
+            help="A run or sweep directory, or (with --search) a scenario file.", exists=True, show_default=False
+        ),
+    ],
     objective: Annotated[Objective, typer.Option(help="What the fit half is scored by.")] = Objective.ks,
-    out: Annotated[Path | None, typer.Option(help="Output directory [default: TARGET/calibrate; "
-                                                  "required with --search]", show_default=False)] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Output directory [default: TARGET/calibrate; required with --search]", show_default=False),
+    ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the split, the bootstrap and (search) the sampler and runs.")] = 0,
     resamples: Annotated[int, typer.Option(min=100, help="Bootstrap resamples per interval.")] = 1000,
     cleaning: Annotated[CleaningChoice, typer.Option(help="Cleaning policy, humans and simulated alike.")] = (
-        CleaningChoice[DEFAULT_POLICY]),
+        CleaningChoice[DEFAULT_POLICY]
+    ),
     donation: Annotated[DonationConstruct, typer.Option(help="final or in-dialogue donation.")] = (
-        DonationConstruct.final),
-    search: Annotated[str | None, typer.Option(help="Search these knobs (comma-separated): k, temperature, top_p, "
-                                                    "tail, selection, method.", show_default=False)] = None,
+        DonationConstruct.final
+    ),
+    search: Annotated[
+        str | None,
+        typer.Option(
+            help="Search these knobs (comma-separated): k, temperature, top_p, tail, selection, method.",
+            show_default=False,
+        ),
+    ] = None,
     trials: Annotated[int, typer.Option(min=1, help="Search: trials in all (a resumed study runs the rest).")] = 24,
     dialogues: Annotated[int, typer.Option("--dialogues", "-n", min=1, help="Search: dialogues per trial.")] = 40,
     turns: Turns = None,
     resume: Annotated[bool, flag("--resume", help="Search: continue the study in --out.")] = False,
-    max_calls: Annotated[int | None, typer.Option(min=1, help="Search: stop admitting dialogues at this many "
-                                                               "LLM calls.", show_default=False)] = None,
-    max_tokens: Annotated[int | None, typer.Option(min=1, help="Search: stop admitting dialogues at this many tokens.",
-                                                   show_default=False)] = None,
+    max_calls: Annotated[
+        int | None,
+        typer.Option(min=1, help="Search: stop admitting dialogues at this many LLM calls.", show_default=False),
+    ] = None,
+    max_tokens: Annotated[
+        int | None,
+        typer.Option(min=1, help="Search: stop admitting dialogues at this many tokens.", show_default=False),
+    ] = None,
     base_url: BaseUrl = None,
     model: ModelName = None,
     gguf: Gguf = None,
@@ -95,6 +102,7 @@ def _over_runs(target: Path, out: Path, objective: str, seed: int, resamples: in
                donation: str) -> None:  # fmt: skip
     from simsocial.report.rundir import read_runs
     from simsocial.validity.calibrate import calibrate_cells
+    from simsocial.validity.calibration_files import write_calibration
     from simsocial.validity.samples import human_outcomes, simulated_cells
     from simsocial.validity.split import split_humans
 
@@ -108,26 +116,10 @@ def _over_runs(target: Path, out: Path, objective: str, seed: int, resamples: in
         result = calibrate_cells(cells, split, objective, seed=seed, n_resamples=resamples)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="TARGET") from exc
+    result.settings.update(cleaning=cleaning, donation=donation)  # compare warns when it shows it otherwise
     written = write_calibration(result, out, seed)
     print_calibration(result)
     typer.echo(f"wrote {', '.join(str(p) for p in written)}", err=True)
-
-
-def write_calibration(result: Calibration, out: Path, seed: int) -> list[Path]:
-    """split.csv, calibration.csv/json, calibration.png and calibration.html into ``out``."""
-    from simsocial.validity import figures
-    from simsocial.validity.html import calibration_section, standalone_page
-    from simsocial.validity.split import write_split
-
-    out.mkdir(parents=True, exist_ok=True)
-    paths = [write_split(result.split, out, seed), out / "calibration.csv", out / "calibration.json"]
-    result.table.to_csv(paths[1], index=False)
-    payload = {"settings": result.settings, "chosen": result.chosen, "rows": result.table.to_dict("records")}
-    paths[2].write_text(json.dumps(jsonable(payload), indent=2))
-    png = figures.save(figures.calibration_figure(result), out / "calibration.png")
-    page = out / "calibration.html"
-    page.write_text(standalone_page("Calibration", calibration_section(result, png)))
-    return [*paths, png, page]
 
 
 def print_calibration(result: Calibration) -> None:
