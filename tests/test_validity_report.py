@@ -47,20 +47,21 @@ def test_reports_show_calibration_and_effects_sections_with_their_figures(tmp_pa
     other = donation_model(lambda _r: gaussian_on_grid(GRID, 1.2, 0.3), persuader=("credibility-appeal", "greeting"))
     simulate(tmp_path / "sweep" / "vs_standard-k2", None, dialogues=80, k=2, seed=2, model=other)
     write_sweep_index(tmp_path / "sweep", ["vs_standard-k3", "vs_standard-k2"])
+    calibrated = simsocial("calibrate", tmp_path / "sweep", "--resamples", "200", cwd=tmp_path)
+    assert calibrated.code == 0, calibrated.output
     done = simsocial("compare", tmp_path / "sweep", "--effects", "traits", "--effects", "strategies", "--out",
                      tmp_path / "cmp", "--resamples", "100", cwd=tmp_path, timeout=600)  # fmt: skip
     assert done.code == 0, done.output
-    calibrated = simsocial("calibrate", tmp_path / "sweep", "--resamples", "200", cwd=tmp_path)
-    assert calibrated.code == 0, calibrated.output
     with HeadlessChromium() as browser:
         browser.open((tmp_path / "cmp" / "report.html").as_uri())
         text = browser.wait_for_text("Who gives: trait effects", "What works: strategy effects", "sign agreement",
-                                     "not detectable")  # fmt: skip
+                                     "not detectable", "Calibration: chosen on half the humans")  # fmt: skip
         assert "n=80 dialogues" in text or "n=79 dialogues" in text
+        assert "held-out half n=483" in text and "★ vs_standard-k" in text
         loaded = browser.evaluate("[...document.images].filter(i => i.complete && i.naturalWidth > 0).length")
-        assert loaded == browser.evaluate("document.images.length") and loaded >= 6
+        assert loaded == browser.evaluate("document.images.length") and loaded >= 7
         _shot(browser, "effects-traits", tmp_path / "validity-effects.png", until="effects-strategies")
+        _shot(browser, "calibration", tmp_path / "validity-calibration.png", until="effects-traits")
         browser.open((tmp_path / "sweep" / "calibrate" / "calibration.html").as_uri())
         page = browser.wait_for_text("Calibration: chosen on half the humans", "held-out half n=483", "★")
         assert "vs_standard-k3" in page and "vs_standard-k2" in page
-        _shot(browser, "calibration", tmp_path / "validity-calibration.png")

@@ -45,6 +45,14 @@ class DonationConstruct(StrEnum):
     in_dialogue = "in-dialogue"
 
 
+class Objective(StrEnum):  # simsocial.validity.objectives.OBJECTIVES, as choices Typer can list in --help
+    ks = "ks"
+    l1 = "l1"
+    w1 = "w1"
+    mind_change = "mind-change"
+    combined = "combined"
+
+
 class EffectsKind(StrEnum):
     traits = "traits"
     strategies = "strategies"
@@ -205,6 +213,15 @@ def compare(
             "each method side by side, with fidelity scores (repeatable; docs/validity.md).",
         ),
     ] = None,
+    calibrate: Annotated[
+        Objective | None,
+        typer.Option(
+            help="Also calibrate over the compared cells by this objective (split seeded by --seed; files in "
+            "OUT/calibrate) and show it in report.html. Without it, a directory calibrated by simsocial calibrate "
+            "has that saved calibration shown.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     from simsocial.cli.compare_checks import annotate_display, check_compare_inputs, sample_size_warnings, track_output
     from simsocial.cli.compare_notes import cleaning_notes, column_headers, share_display
@@ -214,6 +231,7 @@ def compare(
     from simsocial.report import scale as scales
     from simsocial.report.compare import compare_runs, display_table, to_markdown
     from simsocial.report.rundir import read_runs
+    from simsocial.terminal_text import terminal_safe
 
     if out is None:
         if len(run_dirs) != 1:
@@ -268,6 +286,9 @@ def compare(
         effect_results = compute_effects(runs, [e.value for e in effects], cleaning=cleaning.value,
                                          donation=donation.value, seed=seed)  # fmt: skip
         sections = write_effects(effect_results, out)
+    calibration = calibration_sections(run_dirs, runs, out, calibrate, cleaning.value, donation.value, seed,
+                                       resamples)  # fmt: skip
+    sections = calibration.sections + sections
     report = html_report.write_report(comparison, figures, out / "report.html", extra_sections=sections)
 
     if table_kind is CompareTable.vs_paper:
@@ -306,11 +327,24 @@ def compare(
         from simsocial.cli.effects_output import print_effects
 
         print_effects(effect_results)
-    for warning in sample_size_warnings(comparison.table):
-        typer.secho(f"warning: {warning}", err=True, fg="yellow")
+    for line in calibration.lines:
+        typer.echo(terminal_safe(line), err=True)
+    for warning in calibration.warnings + sample_size_warnings(comparison.table):
+        typer.secho(f"warning: {terminal_safe(warning)}", err=True, fg="yellow")
     typer.echo(
         f"wrote {out / 'comparison.csv'}, {out / 'comparison.json'}, {report} and {len(figures)} figures", err=True
     )
+
+
+def calibration_sections(run_dirs: list[Path], runs: list, out: Path, objective: Objective | None,
+                         cleaning: str, donation: str, seed: int, resamples: int):  # fmt: skip
+    """The report's calibration sections: made now (``--calibrate``) or as ``simsocial calibrate`` saved them."""
+    from simsocial.validity.compare_calibration import calibrate_compared, saved_sections
+
+    if objective is not None:
+        return calibrate_compared(runs, out, objective.value, cleaning=cleaning, donation=donation, seed=seed,
+                                  n_resamples=resamples)  # fmt: skip
+    return saved_sections(run_dirs, out, cleaning=cleaning, donation=donation)
 
 
 def register(app: typer.Typer) -> None:

@@ -6,25 +6,15 @@ which every trial is an engine run (``simsocial calibrate SCENARIO --search temp
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from simsocial.cli.analysis_cmds import CleaningChoice, DonationConstruct
+from simsocial.cli.analysis_cmds import CleaningChoice, DonationConstruct, Objective
 from simsocial.cli.options import BaseUrl, CachePath, Concurrency, Gguf, ModelName, NoCache, Turns, flag
 from simsocial.data.cleaning import DEFAULT_POLICY
 from simsocial.llm.settings import DEFAULT_CACHE_PATH
-
-
-class Objective(StrEnum):
-    ks = "ks"
-    l1 = "l1"
-    w1 = "w1"
-    mind_change = "mind-change"
-    combined = "combined"
-
 
 CALIBRATE_HELP = (
     "Calibrate on half of the human persuadees, test on the other half.\n\n"
@@ -106,9 +96,10 @@ def calibrate(
 
 def _over_runs(target: Path, out: Path, objective: str, seed: int, resamples: int, cleaning: str,
                donation: str) -> None:  # fmt: skip
-    from simsocial.cli.calibration_output import print_calibration, write_calibration
+    from simsocial.cli.calibration_output import print_calibration
     from simsocial.report.rundir import read_runs
     from simsocial.validity.calibrate import calibrate_cells
+    from simsocial.validity.calibration_files import write_calibration
     from simsocial.validity.samples import human_outcomes, simulated_cells
     from simsocial.validity.split import split_humans
 
@@ -122,6 +113,7 @@ def _over_runs(target: Path, out: Path, objective: str, seed: int, resamples: in
         result = calibrate_cells(cells, split, objective, seed=seed, n_resamples=resamples)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="TARGET") from exc
+    result.settings.update(cleaning=cleaning, donation=donation)  # compare warns when it shows it otherwise
     written = write_calibration(result, out, seed)
     print_calibration(result)
     typer.echo(f"wrote {', '.join(str(p) for p in written)}", err=True)

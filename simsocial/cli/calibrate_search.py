@@ -81,11 +81,14 @@ def _search(scenario, settings, out: Path, llm_config, budget, *, trials: int, r
         outcome = run_search(scenario, settings, out, fit, run_trial, trials=trials, resume=resume)
     calibration = evaluate_trials(out, outcome, split, settings.objective, seed=settings.seed,
                                   n_resamples=resamples)  # fmt: skip
+    if calibration is not None:  # trials are scored on the final donation (simulated_cells' default)
+        calibration.settings.update(cleaning=cleaning, donation="final")
     return calibration, outcome
 
 
 def _report(calibration, outcome, out: Path, seed: int, err: Console) -> None:
-    from simsocial.cli.calibration_output import print_calibration, write_calibration
+    from simsocial.cli.calibration_output import print_calibration
+    from simsocial.validity.calibration_files import write_calibration
 
     outcome.trials.to_csv(out / "trials.csv", index=False)
     if calibration is None:

@@ -1,33 +1,14 @@
-"""What ``simsocial calibrate`` writes and prints, over finished runs and after a search alike."""
+"""What ``simsocial calibrate`` prints, over finished runs and after a search alike (the files it writes:
+:mod:`simsocial.validity.calibration_files`)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
 
-from simsocial.cli.json_output import write_json
-
 if TYPE_CHECKING:
     from simsocial.validity.calibrate import Calibration
-
-
-def write_calibration(result: Calibration, out: Path, seed: int) -> list[Path]:
-    """split.csv, calibration.csv/json, calibration.png and calibration.html into ``out``."""
-    from simsocial.validity import figures
-    from simsocial.validity.html import calibration_section, standalone_page
-    from simsocial.validity.split import write_split
-
-    out.mkdir(parents=True, exist_ok=True)
-    paths = [write_split(result.split, out, seed), out / "calibration.csv", out / "calibration.json"]
-    result.table.to_csv(paths[1], index=False)
-    payload = {"settings": result.settings, "chosen": result.chosen, "rows": result.table.to_dict("records")}
-    write_json(paths[2], payload)
-    png = figures.save(figures.calibration_figure(result), out / "calibration.png")
-    page = out / "calibration.html"
-    page.write_text(standalone_page("Calibration", calibration_section(result, png)))
-    return [*paths, png, page]
 
 
 def print_calibration(result: Calibration) -> None:

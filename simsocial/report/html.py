@@ -33,6 +33,7 @@ dl.header dt { color: #555; } dl.header dd { margin: 0; font-weight: 600; }
 th, td { border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: right; }
 th { background: #f2f2f2; } td:first-child, td:nth-child(2) { text-align: left; }
 img { max-width: 100%; border: 1px solid #eee; margin: 0.5em 0 1.5em; }
+tr.chosen td { background: #fff6d5; font-weight: 600; }
 code { background: #f4f4f4; padding: 0 0.2em; } .note { color: #555; font-size: 0.9em; }
 """
 
