@@ -29,7 +29,8 @@ from synthetic_run import (
 from typer.testing import CliRunner
 
 from simsocial import contract
-from simsocial.cli.analysis_cmds import register
+from simsocial.cli.compare_cmd import register
+from simsocial.cli.human_cmd import register as register_human
 from simsocial.metrics import strategies
 from simsocial.metrics.human_reference import human_reference
 from simsocial.report import html as html_report
@@ -187,6 +188,7 @@ def test_figures_and_self_contained_html(comparison, tmp_path):
 def _cli() -> typer.Typer:
     app = typer.Typer()
     register(app)
+    register_human(app)
     return app
 
 

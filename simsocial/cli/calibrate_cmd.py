@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from simsocial.cli.analysis_cmds import CleaningChoice, DonationConstruct, Objective
+from simsocial.cli.analysis_choices import CleaningChoice, DonationConstruct, Objective
 from simsocial.cli.options import BaseUrl, CachePath, Concurrency, Gguf, ModelName, NoCache, Turns, flag
 from simsocial.data.cleaning import DEFAULT_POLICY
 from simsocial.llm.settings import DEFAULT_CACHE_PATH

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from simsocial.cli.json_output import write_json
+from simsocial.json_output import write_json
 from simsocial.report.rundir import RunData
 
 TITLES = {

@@ -41,9 +41,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
                  "Run a word-of-mouth persuasion campaign on a social network: each round every advocate talks with "
                  "friends who have not adopted (VS-sampled dialogues, all of a round concurrently); those who give "
                  "at least adopt_at advocate from the next round."),
-    "human": ("simsocial.cli.analysis_cmds",
+    "human": ("simsocial.cli.human_cmd",
               "Show the human reference figures from the bundled PersuasionForGood study."),
-    "compare": ("simsocial.cli.analysis_cmds",
+    "compare": ("simsocial.cli.compare_cmd",
                 "Compare simulated runs with the human PersuasionForGood data, one row per run × method."),
     "scenario-schema": ("simsocial.cli.scenario_schema_cmd",
                         "Print the JSON Schema of scenario YAML files (for editors: docs/scenarios.md)."),

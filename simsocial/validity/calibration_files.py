@@ -18,17 +18,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from simsocial.json_output import write_json
 from simsocial.validity.calibrate import Calibration
 from simsocial.validity.split import SPLIT_FILE
 
 CALIBRATE_DIR = "calibrate"  # the default output directory of ``simsocial calibrate DIR``, inside DIR
 JSON_FILE = "calibration.json"
-
-
-def _jsonable(value: object) -> object:
-    from simsocial.cli.analysis_cmds import jsonable  # the project's one NaN/numpy → JSON conversion
-
-    return jsonable(value)
 
 
 def write_calibration(result: Calibration, out: Path, seed: int) -> list[Path]:
@@ -41,7 +36,7 @@ def write_calibration(result: Calibration, out: Path, seed: int) -> list[Path]:
     paths = [write_split(result.split, out, seed), out / "calibration.csv", out / JSON_FILE]
     result.table.to_csv(paths[1], index=False)
     payload = {"settings": result.settings, "chosen": result.chosen, "rows": result.table.to_dict("records")}
-    paths[2].write_text(json.dumps(_jsonable(payload), indent=2))
+    write_json(paths[2], payload)
     png = figures.save(figures.calibration_figure(result), out / "calibration.png")
     page = out / "calibration.html"
     page.write_text(standalone_page("Calibration", calibration_section(result, png)), encoding="utf-8")

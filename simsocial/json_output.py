@@ -1,4 +1,4 @@
-"""JSON files and printouts of the analysis commands (``compare``, ``human``, ``calibrate``): plain JSON types."""
+"""JSON files and printouts of the analysis commands and the validity files: plain JSON types (NaN → null)."""
 
 from __future__ import annotations
 
