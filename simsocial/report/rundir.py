@@ -118,8 +118,8 @@ def unfinished_run(path: str | Path) -> str | None:
     """Why ``path`` cannot be compared now — a run or sweep still being written, or an interrupted run (shards
     but no results) — and what to do about it; None when it can be read (or is no run at all)."""
     from simsocial.run_lock import lock_holder
-    from simsocial.run_writer import SHARD_DIR
-    from simsocial.sim.resume import dialogues_on_disk
+    from simsocial.rundir.state import dialogues_on_disk
+    from simsocial.rundir.writer import SHARD_DIR
 
     path = Path(path)
     holder = lock_holder(path)
