@@ -11,9 +11,8 @@ import shlex
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -53,7 +52,6 @@ from simsocial.llm.errors import FatalLLMError, LLMError
 from simsocial.llm.factory import DEFAULT_CACHE_PATH
 from simsocial.llm.roles import check_role_key, role_settings
 from simsocial.llm.stats import CallStats
-from simsocial.report.transcript import render_transcript
 from simsocial.run_lock import OutLockedError, hold_out_lock
 from simsocial.rundir import RUN_COMPLETE, RunDir
 from simsocial.rundir.fingerprint import RunMismatchError, settings_fingerprint
@@ -62,6 +60,9 @@ from simsocial.sim.invariant import DialoguesLostError
 from simsocial.sim.knobs import apply_knobs
 from simsocial.sim.personas import check_persona_sources
 from simsocial.sim.runner import run_simulation
+
+if TYPE_CHECKING:
+    import pandas as pd  # imported where used: a run reaches its first LLM call without it
 
 SERVER_LOG = "llama-server.log"  # the embedded server's log, kept with the run it served
 # Wide enough for the summary table when output is piped (rich assumes 80 columns off a terminal).
@@ -242,6 +243,8 @@ def _run_locked(spec, conditions, dialogues: int, seed: int, out: Path, settings
 
 def _report(result, out: Path, total: int, show_transcript: bool, currency: str) -> None:  # type: ignore[no-untyped-def]
     """The per-method table, one sampled dialogue, and what the run spent."""
+    from simsocial.report.transcript import render_transcript  # pandas: not before the run's first call
+
     if result.manifest.get("already_complete"):
         err.print(f"{escape(str(out))} already holds all {total} dialogue(s); nothing to do.")
     console.print(summary_table(result.summary, currency))
@@ -266,6 +269,8 @@ def summary_table(summary: pd.DataFrame, currency: str = "$") -> Table:
     "choices repaired" leaves out the model's rounding (probabilities within 1% of 1 rescaled); "invented"
     is the share of choices drawn from probabilities the model did not state (docs/outputs.md).
     """
+    import pandas as pd
+
     table = Table(title="per method", show_lines=False)
     columns = [("method", "method", "{}"), ("dialogues", "dialogues", "{}"), ("ok", "ok", "{}"),
                ("failed", "failed", "{}"), ("mean_donation", f"mean {currency}", "{:.2f}"),

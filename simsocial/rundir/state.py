@@ -14,9 +14,8 @@ import json
 import os
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import pyarrow.parquet as pq
 
 from simsocial.contract import (
@@ -32,6 +31,9 @@ from simsocial.contract import (
 )
 from simsocial.llm.stats import CallStats
 from simsocial.rundir.summary import summarize_run
+
+if TYPE_CHECKING:
+    import pandas as pd  # imported where used: a run reaches its first LLM call without it
 
 # Dialogues last: its shard file is what marks a shard complete (see simsocial.rundir.writer).
 _REOPEN_ORDER = (("turns", TURNS_FILE), ("candidates", CANDIDATES_FILE), ("raw_answers", RAW_ANSWERS_FILE),
@@ -60,6 +62,8 @@ def failed_on_disk(out_dir: str | Path) -> int:
 
 def completed_result(out_dir: str | Path, expected: int) -> tuple[pd.DataFrame, dict[str, Any]] | None:
     """``(summary, manifest)`` of a tidy, completed run holding exactly ``expected`` dialogues, else None."""
+    import pandas as pd
+
     out_dir = Path(out_dir)
     if (out_dir / SHARD_DIR).exists() or not (out_dir / RUN_MANIFEST).is_file():
         return None

@@ -20,9 +20,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -41,6 +40,9 @@ from simsocial.contract import (
     TURNS_FILE,
     TURNS_SCHEMA,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd  # imported where used: a run reaches its first LLM call without it
 
 # Dialogues last: its shard marks the others complete.  A shard of a run made before raw answers were kept
 # has no raw_answers file; finish() streams the shards that exist.
