@@ -62,8 +62,6 @@ def failed_on_disk(out_dir: str | Path) -> int:
 
 def completed_result(out_dir: str | Path, expected: int) -> tuple[pd.DataFrame, dict[str, Any]] | None:
     """``(summary, manifest)`` of a tidy, completed run holding exactly ``expected`` dialogues, else None."""
-    import pandas as pd
-
     out_dir = Path(out_dir)
     if (out_dir / SHARD_DIR).exists() or not (out_dir / RUN_MANIFEST).is_file():
         return None
@@ -73,6 +71,8 @@ def completed_result(out_dir: str | Path, expected: int) -> tuple[pd.DataFrame, 
         return None
     if int(manifest.get("counts", {}).get("dialogues", -1)) != expected:
         return None
+    import pandas as pd  # only for a run that is already complete
+
     dialogues = pd.read_parquet(out_dir / DIALOGUES_FILE, columns=_SUMMARY_COLUMNS)
     turns = pd.read_parquet(out_dir / TURNS_FILE, columns=["method", "parse_status"])
     manifest["already_complete"] = True

@@ -165,7 +165,11 @@ def persona_pool(spec: Personas, role: str) -> PersonaPool | None:
 
 
 def check_persona_sources(spec: Personas) -> None:
-    """Build both roles' pools now (they are cached for the run), so a bad CSV is refused before any call."""
+    """Build both roles' pools from a persona CSV now (cached for the run), so a bad CSV is refused before any
+    call.  The bundled human study's pools are built when the dialogues start: that data cannot be refused,
+    and reading it (pandas) would keep the run's first call waiting."""
+    if spec.path is None:
+        return
     for role in ("persuadee", "persuader"):
         persona_pool(spec, role)
 
