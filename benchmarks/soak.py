@@ -132,7 +132,7 @@ def orphans_after_kill(sid: int, grace_s: float = 15.0) -> list[int]:
 
 def on_disk(out: Path) -> int:
     """Dialogues the sweep has on disk now (shards of running cells, results of finished ones)."""
-    from simsocial.sim.resume import dialogues_on_disk
+    from simsocial.rundir.state import dialogues_on_disk
 
     total = 0
     for cell in out.glob("cells/*"):

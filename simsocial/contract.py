@@ -35,6 +35,10 @@ DIALOGUES_FILE = "dialogues.parquet"
 TURNS_FILE = "turns.parquet"
 CANDIDATES_FILE = "candidates.parquet"
 RAW_ANSWERS_FILE = "raw_answers.parquet"
+# Kept beside the results: what a resume checks (fingerprint) and what only an unfinished run holds.
+FINGERPRINT_FILE = "fingerprint.json"
+SHARD_DIR = "shards"
+PROGRESS_FILE = "progress.json"
 
 # Stance labels a persuadee's utterance carries; shared with the human data mapping.
 STANCES = tuple(STANCE_CODES)  # ("refuse", "undecided", "agree")
@@ -191,7 +195,7 @@ FILES = (
                "not only what was drawn", CANDIDATES_COLUMNS),
     OutputFile(RAW_ANSWERS_FILE, "endpoint answer", "every answer the endpoint gave, unparsed, so a choice can "
                "be audited without the cache", RAW_ANSWERS_COLUMNS),
-    OutputFile("fingerprint.json", "run", "the settings the dialogues depend on; a run into the same `--out` "
+    OutputFile(FINGERPRINT_FILE, "run", "the settings the dialogues depend on; a run into the same `--out` "
                "resumes only when they match"),
     OutputFile("llama-server.log", "line", "the embedded llama.cpp server's log (only when it served the run)"),
 )  # fmt: skip

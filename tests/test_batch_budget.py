@@ -16,12 +16,13 @@ from fault_server import FaultServer
 from sweep_helpers import assert_same_runs, contents, write_sweep
 
 from simsocial.batch import plan_sweep, read_index, run_sweep
-from simsocial.batch.budget_run import EXIT_BUDGET, run_with_budget
+from simsocial.batch.budget_run import EXIT_BUDGET
 from simsocial.batch.estimate import dialogue_estimate, run_estimate
 from simsocial.contract import SCHEMAS
 from simsocial.llm.budget import Budget
 from simsocial.llm.factory import LLMSettings
 from simsocial.sim import load_scenario, parse_condition
+from simsocial.sim.runner import run_simulation
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = ROOT / "scenarios" / "persuasion_for_good.yaml"
@@ -82,8 +83,8 @@ def test_estimate_matches_the_calls_of_a_run_and_the_order_of_its_tokens(tmp_pat
     # 3.  The 25% check runs on a real model (tests/test_batch_budget_llm.py).
     spec = scenario(3)
     conditions = [parse_condition(m, spec) for m in ("direct", "vs_standard")]
-    run = run_with_budget(spec, conditions, 4, 0, tmp_path / "run", settings(server), show_progress=False)
-    usage, estimate = run.result.manifest["usage"], run_estimate(spec, conditions, 4)
+    run = run_simulation(spec, conditions, 4, 0, tmp_path / "run", settings(server), show_progress=False)
+    usage, estimate = run.manifest["usage"], run_estimate(spec, conditions, 4)
     assert usage["endpoint_calls"] == estimate.calls
     for name in ("prompt_tokens", "completion_tokens"):
         assert usage[name] / 3 <= getattr(estimate, name) <= 3 * usage[name], (name, estimate, usage)
@@ -94,22 +95,27 @@ def test_max_calls_stops_admitting_lets_dialogues_finish_and_resumes(tmp_path: P
     conditions = [parse_condition("vs_standard", spec)]
     out = tmp_path / "run"
     budget = Budget(max_calls=23)  # 5 calls a dialogue: four dialogues fit, a fifth would not
-    first = run_with_budget(spec, conditions, 10, 0, out, settings(server), budget=budget, show_progress=False,
-                            max_active=4)  # fmt: skip
+    first = run_simulation(spec, conditions, 10, 0, out, settings(server), budget=budget, show_progress=False,
+                           max_active=4)  # fmt: skip
     manifest = json.loads((out / "run.json").read_text())
-    assert first.incomplete and manifest["status"] == "incomplete" and manifest["budget"]["stopped"]
+    assert (
+        first.status == "incomplete"
+        and first.budget_stopped
+        and manifest["status"] == "incomplete"
+        and manifest["budget"]["stopped"]
+    )
     assert manifest["usage"]["endpoint_calls"] <= 23
     assert manifest["counts"]["dialogues"] == 4  # whole dialogues only: every admitted one finished
     assert set(pd.read_parquet(out / "dialogues.parquet")["status"]) == {"ok"}
 
-    second = run_with_budget(spec, conditions, 10, 0, out, settings(server), budget=Budget(max_calls=1000),
-                             show_progress=False, max_active=4)  # fmt: skip
-    assert not second.incomplete and json.loads((out / "run.json").read_text())["status"] == "complete"
+    second = run_simulation(spec, conditions, 10, 0, out, settings(server), budget=Budget(max_calls=1000),
+                            show_progress=False, max_active=4)  # fmt: skip
+    assert second.status == "complete" and json.loads((out / "run.json").read_text())["status"] == "complete"
     # run.json's usage covers both invocations; the second one's own made only the six dialogues left.
-    first_usage, second_usage = (i["usage"] for i in second.result.manifest["invocations"])
+    first_usage, second_usage = (i["usage"] for i in second.manifest["invocations"])
     assert second_usage["endpoint_calls"] == 6 * 5
-    assert second.result.manifest["usage"]["endpoint_calls"] == first_usage["endpoint_calls"] + 6 * 5
-    run_with_budget(spec, conditions, 10, 0, tmp_path / "whole", settings(server), show_progress=False)
+    assert second.manifest["usage"]["endpoint_calls"] == first_usage["endpoint_calls"] + 6 * 5
+    run_simulation(spec, conditions, 10, 0, tmp_path / "whole", settings(server), show_progress=False)
     a, b = contents(out), contents(tmp_path / "whole")
     for name in SCHEMAS:
         pd.testing.assert_frame_equal(a[name], b[name], obj=name)

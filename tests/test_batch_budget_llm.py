@@ -8,10 +8,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from simsocial.batch.budget_run import run_with_budget
 from simsocial.batch.estimate import run_estimate
 from simsocial.llm.factory import LLMSettings
 from simsocial.sim import load_scenario, parse_condition
+from simsocial.sim.runner import run_simulation
 
 pytestmark = [pytest.mark.llm, pytest.mark.slow, pytest.mark.timeout(1500)]
 STUDY = Path(__file__).resolve().parents[1] / "scenarios" / "persuasion_for_good.yaml"
@@ -23,8 +23,8 @@ def test_estimate_is_within_25_percent_of_a_real_run(embedded_settings: LLMSetti
     spec = spec.model_copy(update={"turns": spec.turns.model_copy(update={"max_turns": 1})})
     conditions = [parse_condition(m, spec) for m in ("direct", "vs_standard")]
     settings = embedded_settings.model_copy(update={"max_in_flight": 2})
-    run = run_with_budget(spec, conditions, 2, 3, tmp_path / "run", settings, show_progress=False, max_active=2)
-    usage, estimate = run.result.manifest["usage"], run_estimate(spec, conditions, 2)
+    run = run_simulation(spec, conditions, 2, 3, tmp_path / "run", settings, show_progress=False, max_active=2)
+    usage, estimate = run.manifest["usage"], run_estimate(spec, conditions, 2)
     choices = pd.read_parquet(tmp_path / "run" / "turns.parquet")
     reasked = choices["repairs"].apply(lambda repairs: REASKED in list(repairs))
     # What the estimate cannot foresee: an answer that failed to parse is asked again (at most two calls an

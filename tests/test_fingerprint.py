@@ -1,4 +1,4 @@
-"""A run directory's fingerprint (simsocial.sim.fingerprint): what a resume checks before any call.  A persona
+"""A run directory's fingerprint (simsocial.rundir.fingerprint): what a resume checks before any call.  A persona
 file edited at the same path, an edited prompt, run data whose fingerprint is missing or corrupt — each is
 refused with the difference named and nothing written; the same settings resume; a run may grow."""
 
@@ -12,14 +12,14 @@ import pyarrow.parquet as pq
 import pytest
 from cli_helpers import SCENARIO
 
-from simsocial.sim import load_scenario, scenario_condition
-from simsocial.sim.fingerprint import (
+from simsocial.rundir.fingerprint import (
     FINGERPRINT_FILE,
     RunMismatchError,
     check_run_dir,
     existing_run,
     run_fingerprint,
 )
+from simsocial.sim import load_scenario, scenario_condition
 from simsocial.sim.scenario import Scenario
 
 PERSONAS = "persona_id,persona\np1,A retired teacher who gives to local causes.\np2,A student on a tight budget.\n"

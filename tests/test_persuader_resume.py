@@ -16,8 +16,8 @@ from fault_server import FaultServer
 
 from simsocial.llm.factory import LLMSettings
 from simsocial.llm.roles import RoleEndpoint, role_settings
+from simsocial.rundir.fingerprint import FINGERPRINT_FILE, RunMismatchError, settings_fingerprint
 from simsocial.sim import load_scenario, scenario_condition
-from simsocial.sim.fingerprint import FINGERPRINT_FILE, RunMismatchError, settings_fingerprint
 from simsocial.sim.runner import run_simulation
 
 PERSUADER_KEY = "sk-persuader-secret-0003"

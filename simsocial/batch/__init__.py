@@ -1,24 +1,36 @@
 """Monte Carlo sweeps: a grid of conditions × knobs × endpoints × seeds, each cell a checkpointed,
-resumable run directory; executed locally or on a Ray cluster.  See docs/batch.md."""
+resumable run directory; executed locally or on a Ray cluster.  See docs/batch.md.
 
-from simsocial.batch.cells import Cell, expand_cells
-from simsocial.batch.index import SWEEP_FILE, SWEEP_SCHEMA, SweepIndex, read_index
-from simsocial.batch.runner import SweepPlan, SweepResult, plan_sweep, run_sweep
-from simsocial.batch.sweep import Endpoint, Sweep, SweepError, load_sweep
+Names are imported on first use (PEP 562), so ``simsocial.batch.estimate`` can be read by a single run
+without loading the sweep runner.
+"""
 
-__all__ = [
-    "SWEEP_FILE",
-    "SWEEP_SCHEMA",
-    "Cell",
-    "Endpoint",
-    "Sweep",
-    "SweepError",
-    "SweepIndex",
-    "SweepPlan",
-    "SweepResult",
-    "expand_cells",
-    "load_sweep",
-    "plan_sweep",
-    "read_index",
-    "run_sweep",
-]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_HOME = {
+    "Cell": "simsocial.batch.cells",
+    "expand_cells": "simsocial.batch.cells",
+    "SWEEP_FILE": "simsocial.batch.index",
+    "SWEEP_SCHEMA": "simsocial.batch.index",
+    "SweepIndex": "simsocial.batch.index",
+    "read_index": "simsocial.batch.index",
+    "SweepPlan": "simsocial.batch.runner",
+    "SweepResult": "simsocial.batch.runner",
+    "plan_sweep": "simsocial.batch.runner",
+    "run_sweep": "simsocial.batch.runner",
+    "Endpoint": "simsocial.batch.sweep",
+    "Sweep": "simsocial.batch.sweep",
+    "SweepError": "simsocial.batch.sweep",
+    "load_sweep": "simsocial.batch.sweep",
+}
+
+__all__ = sorted(_HOME)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOME:
+        raise AttributeError(f"module 'simsocial.batch' has no attribute {name!r}")
+    return getattr(importlib.import_module(_HOME[name]), name)

@@ -2,7 +2,7 @@
 
 A cell's id names its method, knobs, endpoint and seed, but its run also depends on settings given to the
 whole command (``--structured-output``, ``--gguf``): those are in each cell's ``fingerprint.json``
-(:mod:`simsocial.sim.fingerprint`), not in its id.  Checked cell by cell as it starts, a difference would
+(:mod:`simsocial.rundir.fingerprint`), not in its id.  Checked cell by cell as it starts, a difference would
 only mark that cell failed while cells not started yet ran with the new settings — one sweep made of two.
 So all cells are checked before the sweep writes anything or starts a server.
 """
@@ -15,7 +15,7 @@ from simsocial.batch.cells import Cell
 from simsocial.batch.endpoints import EndpointPool
 from simsocial.batch.sweep import SweepError
 from simsocial.llm.roles import RoleEndpoint, role_settings
-from simsocial.sim.fingerprint import RunMismatchError, existing_run, settings_fingerprint
+from simsocial.rundir.fingerprint import RunMismatchError, existing_run, settings_fingerprint
 from simsocial.sim.scenario import Scenario
 
 

@@ -7,7 +7,7 @@ import os
 from typing import Any, Literal
 
 from simsocial.batch.sweep import SweepError
-from simsocial.sim.runner import DialogueExecutor
+from simsocial.sim.executors import DialogueExecutor
 
 ExecutorName = Literal["local", "ray", "processes"]
 

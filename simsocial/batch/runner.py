@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from simsocial.batch.budget_run import RUN_COMPLETE, RUN_INCOMPLETE, cell_admitter, mark_run, spent_of
+from simsocial.batch.budget_run import spent_of
 from simsocial.batch.cell_check import check_cells_unchanged
 from simsocial.batch.cells import Cell, expand_cells
 from simsocial.batch.endpoints import EndpointPool
@@ -42,18 +42,19 @@ from simsocial.batch.index import (
 from simsocial.batch.side_by_side import SideBySide
 from simsocial.batch.sweep import Endpoint, Sweep, SweepError, load_sweep, sweep_scenario
 from simsocial.batch.sweep_dir import SWEEP_MANIFEST, prepare_out_dir
-from simsocial.batch.sweep_progress import cell_dialogues_on_disk, releasing, running_label
+from simsocial.batch.sweep_progress import cell_dialogues_on_disk, running_label
 from simsocial.llm.budget import Budget, BudgetGate
 from simsocial.llm.errors import FatalLLMError, LLMError
 from simsocial.llm.roles import RoleEndpoint, check_role_key
 from simsocial.llm.runtime import CellRuntime
 from simsocial.llm.settings import LLMSettings
 from simsocial.llm.stats import CallStats, StatsTotal
-from simsocial.run_writer import atomic_write_text
+from simsocial.rundir.state import dialogues_on_disk, failed_on_disk
+from simsocial.rundir.writer import atomic_write_text
+from simsocial.sim.executors import DialogueExecutor
 from simsocial.sim.invariant import DialoguesLostError
 from simsocial.sim.progress import RunProgress, expected_calls
-from simsocial.sim.resume import dialogues_on_disk, failed_on_disk
-from simsocial.sim.runner import DialogueExecutor, RunResult, run_simulation
+from simsocial.sim.runner import RunResult, run_simulation
 from simsocial.sim.scenario import Scenario, TurnsError
 
 
@@ -214,16 +215,13 @@ def run_sweep(
     def run_cell(cell: Cell, progress: Callable[[int], None]) -> RunResult:
         if (fatal := dead.get(cell.endpoint.key())) is not None:
             raise fatal  # its endpoint failed fatally (here or in an earlier cell): nothing of it runs
-        admit = cell_admitter(gate, cell, plan.scenario) if gate is not None else None
-        if gate is not None:
-            progress = releasing(gate, cell.cell_id, progress)
         return run_simulation(
             plan.scenario, [cell.condition], cell.dialogues, cell.seed, out_dir / cell.cell_dir,
             pool.settings_for(cell.endpoint), runtime=CellRuntime(runtimes[cell.cell_id], cell_stats[cell.cell_id]),
             max_active=concurrency, scenario_path=str(plan.scenario_path), run_id=cell.cell_id,
             show_progress=False, shard_size=shard_size or plan.sweep.shard_size,
             extra_manifest={"sweep": {"dir": str(out_dir), **cell.settings()}},
-            executor=run_cells, on_progress=progress, admit=admit, retry_failed=retry_failed,
+            executor=run_cells, on_progress=progress, retry_failed=retry_failed, budget=budget, gate=gate,
         )  # fmt: skip
 
     runtimes: dict[str, Any] = {}
@@ -266,7 +264,6 @@ def run_sweep(
             assert run is not None
             written = int(run.manifest["counts"]["dialogues"])
             status = DONE if written >= cell.dialogues else INCOMPLETE
-            mark_run(out_dir / cell.cell_dir, RUN_COMPLETE if status == DONE else RUN_INCOMPLETE, budget, gate)
             if status == INCOMPLETE and not (gate is not None and gate.stopped):  # short, and no budget stopped it
                 _short_cell(index, result, cell, f"{written} of {cell.dialogues} dialogue(s) written and no budget "
                             "stopped the cell (a bug); it is marked incomplete: --resume plays the rest")  # fmt: skip

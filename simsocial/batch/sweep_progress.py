@@ -2,19 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
-from simsocial.llm.budget import BudgetGate
-from simsocial.sim.resume import dialogues_on_disk
-
-
-def releasing(gate: BudgetGate, account: str, progress: Callable[[int], None]) -> Callable[[int], None]:
-    def release(n: int) -> None:
-        gate.finished(account, n)
-        progress(n)
-
-    return release
+from simsocial.rundir.state import dialogues_on_disk
 
 
 def running_label(running: set[str], n_cells: int) -> str:

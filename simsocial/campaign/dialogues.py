@@ -17,7 +17,7 @@ from simsocial.campaign.config import CampaignSpec
 from simsocial.campaign.diffusion import Contact, Diffusion, Outcome
 from simsocial.contract import STATUS_FAILED
 from simsocial.llm.runtime import Runtime
-from simsocial.run_writer import DialogueRows
+from simsocial.rundir.writer import DialogueRows
 from simsocial.sim.dialogue import Condition, DialogueSpec
 from simsocial.sim.executors import DialogueExecutor, ExecutionJob, LocalExecutor
 from simsocial.sim.personas import Persona

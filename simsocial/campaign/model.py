@@ -35,7 +35,7 @@ from simsocial.campaign.tables import network_rows, round_row
 from simsocial.llm.base import ChatModel
 from simsocial.llm.factory import LLMSettings
 from simsocial.llm.runtime import InlineRuntime, LLMRuntime, Runtime
-from simsocial.run_writer import DialogueRows
+from simsocial.rundir.writer import DialogueRows
 from simsocial.sim.conditions import parse_condition, scenario_condition
 from simsocial.sim.dialogue import Condition
 from simsocial.sim.executors import DialogueExecutor

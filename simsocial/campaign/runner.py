@@ -31,12 +31,12 @@ from simsocial.llm.budget import Budget, BudgetGate
 from simsocial.llm.factory import LLMSettings
 from simsocial.llm.runtime import LLMRuntime, Runtime
 from simsocial.llm.stats import CallStats
-from simsocial.run_writer import SHARD_DIR
+from simsocial.rundir.fingerprint import check_run_dir, settings_fingerprint
+from simsocial.rundir.manifest import package_versions
+from simsocial.rundir.writer import SHARD_DIR
 from simsocial.sim.dialogue import Condition
 from simsocial.sim.executors import DialogueExecutor
-from simsocial.sim.fingerprint import check_run_dir, settings_fingerprint
 from simsocial.sim.knobs import condition_record
-from simsocial.sim.manifest import package_versions
 from simsocial.sim.progress import RunProgress, expected_calls
 
 RoundReport = Callable[[int, CampaignModel], None]

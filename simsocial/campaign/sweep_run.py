@@ -32,8 +32,8 @@ from simsocial.llm.errors import FatalLLMError, LLMError
 from simsocial.llm.runtime import CellRuntime
 from simsocial.llm.settings import LLMSettings
 from simsocial.llm.stats import CallStats, StatsTotal
-from simsocial.run_writer import atomic_write_text
-from simsocial.sim.fingerprint import RunMismatchError, existing_run
+from simsocial.rundir.fingerprint import RunMismatchError, existing_run
+from simsocial.rundir.writer import atomic_write_text
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ from simsocial.campaign.tables import (
     TURNS_CAMPAIGN_SCHEMA,
 )
 from simsocial.contract import CANDIDATES_FILE, DIALOGUES_FILE, RUN_MANIFEST, TURNS_FILE
-from simsocial.run_writer import PROGRESS_FILE, SHARD_DIR, DialogueRows, atomic_write_text
+from simsocial.rundir.writer import PROGRESS_FILE, SHARD_DIR, DialogueRows, atomic_write_text
 
 _TABLES = (("turns", TURNS_FILE, TURNS_CAMPAIGN_SCHEMA), ("candidates", CANDIDATES_FILE, CANDIDATES_CAMPAIGN_SCHEMA),
            ("dialogues", DIALOGUES_FILE, DIALOGUES_CAMPAIGN_SCHEMA))  # fmt: skip

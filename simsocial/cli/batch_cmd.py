@@ -51,8 +51,8 @@ from simsocial.llm.budget import Budget
 from simsocial.llm.errors import FatalLLMError
 from simsocial.llm.factory import DEFAULT_CACHE_PATH, LLMSettings
 from simsocial.run_lock import OutLockedError, hold_out_lock
+from simsocial.rundir.state import dialogues_on_disk
 from simsocial.sim.personas import check_persona_sources
-from simsocial.sim.resume import dialogues_on_disk
 
 console = Console(width=None if Console().is_terminal else 160)
 err = Console(stderr=True, soft_wrap=True)  # messages stay on one line, greppable in logs

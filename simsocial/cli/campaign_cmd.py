@@ -128,8 +128,8 @@ def campaign(
     """
     from simsocial.campaign.config import load_campaign
     from simsocial.campaign.network import build_graph, choose_seeds
+    from simsocial.rundir.fingerprint import RunMismatchError
     from simsocial.sim import ScenarioError, parse_condition, scenario_condition
-    from simsocial.sim.fingerprint import RunMismatchError
     from simsocial.sim.knobs import apply_knobs
 
     seeds = sorted(set(seed or [0]))

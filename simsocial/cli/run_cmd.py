@@ -2,7 +2,7 @@
 
 Everything the command line asks for is checked before the first call: the scenario, the knobs, that
 ``--out`` is writable, and that ``--out`` holds either nothing or the same run (see
-:mod:`simsocial.sim.fingerprint`).  Exit codes: :mod:`simsocial.cli.outcome`.
+:mod:`simsocial.rundir.fingerprint`).  Exit codes: :mod:`simsocial.cli.outcome`.
 """
 
 from __future__ import annotations
@@ -11,15 +11,14 @@ import shlex
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from simsocial.batch.budget_run import EXIT_BUDGET, budget_message, estimate_table, run_estimates, run_with_budget
+from simsocial.batch.budget_run import EXIT_BUDGET, budget_message, estimate_table, run_estimates
 from simsocial.bounds import MAX_DIALOGUES, check_total
 from simsocial.cli.budget_opts import DryRun, MaxCalls, MaxTokens, budget_of
 from simsocial.cli.options import (
@@ -53,14 +52,17 @@ from simsocial.llm.errors import FatalLLMError, LLMError
 from simsocial.llm.factory import DEFAULT_CACHE_PATH
 from simsocial.llm.roles import check_role_key, role_settings
 from simsocial.llm.stats import CallStats
-from simsocial.report.transcript import render_transcript
 from simsocial.run_lock import OutLockedError, hold_out_lock
+from simsocial.rundir import RUN_COMPLETE, RunDir
+from simsocial.rundir.fingerprint import RunMismatchError, settings_fingerprint
 from simsocial.sim import ScenarioError, load_scenario, parse_condition, scenario_condition
-from simsocial.sim.fingerprint import RunMismatchError, check_run_dir, settings_fingerprint
 from simsocial.sim.invariant import DialoguesLostError
 from simsocial.sim.knobs import apply_knobs
 from simsocial.sim.personas import check_persona_sources
-from simsocial.sim.resume import dialogues_on_disk, discard_unstarted, failed_on_disk
+from simsocial.sim.runner import run_simulation
+
+if TYPE_CHECKING:
+    import pandas as pd  # imported where used: a run reaches its first LLM call without it
 
 SERVER_LOG = "llama-server.log"  # the embedded server's log, kept with the run it served
 # Wide enough for the summary table when output is piped (rich assumes 80 columns off a terminal).
@@ -172,8 +174,8 @@ def run(
     except OutLockedError as exc:
         fail(err, str(exc))
     finally:
-        if fresh and out.is_dir() and not dialogues_on_disk(out):
-            discard_unstarted(out)  # no dialogue written: leave no fingerprint to block a corrected command
+        if fresh and out.is_dir():
+            RunDir(out).discard_unstarted()  # no dialogue written: leave no fingerprint to block a corrected command
 
 
 def _run_locked(spec, conditions, dialogues: int, seed: int, out: Path, settings, persuader_settings, *,  # type: ignore
@@ -181,9 +183,9 @@ def _run_locked(spec, conditions, dialogues: int, seed: int, out: Path, settings
                 max_calls: int | None, max_tokens: int | None, retry_failed: bool = False) -> None:  # fmt: skip
     """The run, with ``out`` locked: fingerprint check, the dialogues, the summary and how it ended."""
     total = dialogues * len(conditions)
-    try:
-        fingerprint = settings_fingerprint(spec, conditions, seed, settings, persuader_settings)
-        resumed = check_run_dir(out, fingerprint, dialogues)
+    run_dir = RunDir(out)
+    try:  # checked here, once: the header says whether the run resumes
+        resumed = run_dir.check(settings_fingerprint(spec, conditions, seed, settings, persuader_settings), dialogues)
     except RunMismatchError as exc:
         fail(err, str(exc), EXIT_USAGE)
     labels = escape(", ".join(c.label for c in conditions))
@@ -192,21 +194,20 @@ def _run_locked(spec, conditions, dialogues: int, seed: int, out: Path, settings
         f"seed {seed}"
     )
     if resumed:
-        retried = f", {failed_on_disk(out)} failed to play again" if retry_failed else ""
-        err.print(f"resuming {escape(str(out))}: {min(dialogues_on_disk(out), total)} of {total} dialogue(s) "
+        retried = f", {run_dir.failed_on_disk()} failed to play again" if retry_failed else ""
+        err.print(f"resuming {escape(str(out))}: {min(run_dir.dialogues_on_disk(), total)} of {total} dialogue(s) "
                   f"already done{retried}")  # fmt: skip
     budget = budget_of(max_calls, max_tokens)
     try:
-        budgeted = run_with_budget(spec, conditions, dialogues, seed, out, settings, max_active=concurrency,
-                                   scenario_path=scenario_path, show_progress=not quiet, budget=budget,
-                                   persuader_settings=persuader_settings, retry_failed=retry_failed)  # fmt: skip
-        result = budgeted.result
+        result = run_simulation(spec, conditions, dialogues, seed, run_dir, settings, max_active=concurrency,
+                                scenario_path=scenario_path, show_progress=not quiet, budget=budget,
+                                persuader_settings=persuader_settings, retry_failed=retry_failed)  # fmt: skip
     except KeyboardInterrupt:
-        err.print(f"\n[yellow]interrupted[/]: {dialogues_on_disk(out)} of {total} dialogue(s) saved in "
+        err.print(f"\n[yellow]interrupted[/]: {run_dir.dialogues_on_disk()} of {total} dialogue(s) saved in "
                   f"{escape(str(out))}; run the same command again to resume.")  # fmt: skip
         raise typer.Exit(EXIT_INTERRUPTED) from None
     except (FatalLLMError, LLMError) as exc:  # pre-flight refused the endpoint, the server died, ...
-        saved = dialogues_on_disk(out)
+        saved = run_dir.dialogues_on_disk()
         if saved:
             fail(err, f"{exc}\n{saved} of {total} dialogue(s) are saved in {out}; fix the cause and run the same "
                  "command again to resume.", EXIT_ERROR)  # fmt: skip
@@ -224,12 +225,16 @@ def _run_locked(spec, conditions, dialogues: int, seed: int, out: Path, settings
         for line in failures.lines():  # last: how many failed, and why, naming the endpoint
             err.print(f"[red]{escape(line)}[/]", soft_wrap=True)
         raise typer.Exit(failures.exit_code)
-    if budgeted.incomplete:
+    if result.status != RUN_COMPLETE:
         again = shlex.join(["simsocial", *sys.argv[1:]] + ([] if "--out" in sys.argv else ["--out", str(out)]))
         done = int(result.manifest["counts"]["dialogues"])
-        if budget is None or not budgeted.budget_stopped:  # short, and no budget stopped it: say so
-            fail(err, f"the run ended with {done} of {total} dialogue(s) written, and no budget stopped it (a bug: "
-                 f"please report it); {out} is marked incomplete. Play the rest with:\n  {again}", EXIT_ERROR)
+        if budget is None or not result.budget_stopped:  # short, and no budget stopped it: say so
+            fail(
+                err,
+                f"the run ended with {done} of {total} dialogue(s) written, and no budget stopped it (a bug: "
+                f"please report it); {out} is marked incomplete. Play the rest with:\n  {again}",
+                EXIT_ERROR,
+            )
         stats = CallStats.from_dict(result.manifest["usage"])
         err.print(escape(budget_message(budget, done, total, stats, again)))
         raise typer.Exit(EXIT_BUDGET)
@@ -238,6 +243,8 @@ def _run_locked(spec, conditions, dialogues: int, seed: int, out: Path, settings
 
 def _report(result, out: Path, total: int, show_transcript: bool, currency: str) -> None:  # type: ignore[no-untyped-def]
     """The per-method table, one sampled dialogue, and what the run spent."""
+    from simsocial.report.transcript import render_transcript  # pandas: not before the run's first call
+
     if result.manifest.get("already_complete"):
         err.print(f"{escape(str(out))} already holds all {total} dialogue(s); nothing to do.")
     console.print(summary_table(result.summary, currency))
@@ -262,6 +269,8 @@ def summary_table(summary: pd.DataFrame, currency: str = "$") -> Table:
     "choices repaired" leaves out the model's rounding (probabilities within 1% of 1 rescaled); "invented"
     is the share of choices drawn from probabilities the model did not state (docs/outputs.md).
     """
+    import pandas as pd
+
     table = Table(title="per method", show_lines=False)
     columns = [("method", "method", "{}"), ("dialogues", "dialogues", "{}"), ("ok", "ok", "{}"),
                ("failed", "failed", "{}"), ("mean_donation", f"mean {currency}", "{:.2f}"),

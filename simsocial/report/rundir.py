@@ -118,17 +118,16 @@ def unfinished_run(path: str | Path) -> str | None:
     """Why ``path`` cannot be compared now — a run or sweep still being written, or an interrupted run (shards
     but no results) — and what to do about it; None when it can be read (or is no run at all)."""
     from simsocial.run_lock import lock_holder
-    from simsocial.run_writer import SHARD_DIR
-    from simsocial.sim.resume import dialogues_on_disk
+    from simsocial.rundir import RunDir
 
     path = Path(path)
     holder = lock_holder(path)
     if holder is not None:
         who = f"process {holder}" if holder else "another process"
         return f"{path} is still being written ({who} is running into it); compare it once that has finished"
-    if is_run_dir(path) or is_sweep_dir(path) or not (path / "fingerprint.json").is_file():
+    if is_run_dir(path) or is_sweep_dir(path) or not (path / contract.FINGERPRINT_FILE).is_file():
         return None
-    saved = dialogues_on_disk(path) if (path / SHARD_DIR).is_dir() else 0
+    saved = RunDir(path).dialogues_on_disk()  # the shards' count while unfinished (0: none)
     return (f"{path} holds an interrupted run ({saved} dialogue(s) saved, no results yet); finish it by running the "
             "same simsocial run command again (same --out), then compare")  # fmt: skip
 

@@ -1,25 +1,35 @@
-"""The persuasion simulation: scenarios, personas, the Mesa model and agents, its two drivers, the runner."""
+"""The persuasion simulation: scenarios, personas, the Mesa model and agents, its two drivers, the runner.
 
-from simsocial.sim.conditions import parse_condition, scenario_condition
-from simsocial.sim.dialogue import Condition, Dialogue, DialogueSpec
-from simsocial.sim.model import PersuasionModel, dialogue_specs
-from simsocial.sim.recorder import DialogueRecorder, DialogueRows
-from simsocial.sim.runner import RunResult, run_simulation
-from simsocial.sim.scenario import Scenario, ScenarioError, load_scenario
+Names are imported on first use (PEP 562): ``import simsocial.sim.scenario`` does not load Mesa, pandas
+or the LLM layer, so a command answers at once and its first LLM call is not kept waiting.
+"""
 
-__all__ = [
-    "Condition",
-    "Dialogue",
-    "DialogueRecorder",
-    "DialogueRows",
-    "DialogueSpec",
-    "PersuasionModel",
-    "RunResult",
-    "Scenario",
-    "ScenarioError",
-    "dialogue_specs",
-    "load_scenario",
-    "parse_condition",
-    "run_simulation",
-    "scenario_condition",
-]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_HOME = {
+    "parse_condition": "simsocial.sim.conditions",
+    "scenario_condition": "simsocial.sim.conditions",
+    "Condition": "simsocial.sim.dialogue",
+    "Dialogue": "simsocial.sim.dialogue",
+    "DialogueSpec": "simsocial.sim.dialogue",
+    "PersuasionModel": "simsocial.sim.model",
+    "dialogue_specs": "simsocial.sim.model",
+    "DialogueRecorder": "simsocial.sim.recorder",
+    "DialogueRows": "simsocial.sim.recorder",
+    "RunResult": "simsocial.sim.runner",
+    "run_simulation": "simsocial.sim.runner",
+    "Scenario": "simsocial.sim.scenario",
+    "ScenarioError": "simsocial.sim.scenario",
+    "load_scenario": "simsocial.sim.scenario",
+}
+
+__all__ = sorted(_HOME)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOME:
+        raise AttributeError(f"module 'simsocial.sim' has no attribute {name!r}")
+    return getattr(importlib.import_module(_HOME[name]), name)

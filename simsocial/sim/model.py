@@ -37,10 +37,10 @@ from simsocial.llm.base import ChatModel
 from simsocial.llm.errors import LLMError
 from simsocial.llm.runtime import InlineRuntime, LLMRuntime, Runtime
 from simsocial.llm.settings import LLMSettings
+from simsocial.rundir.frames import rows_frame
 from simsocial.sim.agents import Persuadee, Persuader
 from simsocial.sim.conditions import check_protocol, parse_condition, scenario_condition
 from simsocial.sim.dialogue import Condition, Dialogue, DialogueSpec
-from simsocial.sim.frames import rows_frame
 from simsocial.sim.personas import NO_PERSONA, PersonaPool, persona_pool
 from simsocial.sim.recorder import DialogueRecorder
 from simsocial.sim.scenario import Scenario

@@ -12,11 +12,14 @@ import functools
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from simsocial.sim.scenario import Personas
+
+if TYPE_CHECKING:
+    import pandas as pd  # read where a persona table is read: a run reaches its first LLM call without it
 
 # (low, high) descriptors; Big Five scored 1–5 in the study.
 _BIG_FIVE_WORDS = {
@@ -126,6 +129,8 @@ ID_COLUMNS = ("persona_id", "id")  # a persona's id in the run's persona_id colu
 
 def _ids(table: pd.DataFrame) -> pd.Series:
     """Each row's persona id: the ``persona_id`` column, else ``id``, else the row number (0, 1, ...)."""
+    import pandas as pd
+
     for column in ID_COLUMNS:
         if column in table:
             return table[column].astype(str)
@@ -160,13 +165,19 @@ def persona_pool(spec: Personas, role: str) -> PersonaPool | None:
 
 
 def check_persona_sources(spec: Personas) -> None:
-    """Build both roles' pools now (they are cached for the run), so a bad CSV is refused before any call."""
+    """Build both roles' pools from a persona CSV now (cached for the run), so a bad CSV is refused before any
+    call.  The bundled human study's pools are built when the dialogues start: that data cannot be refused,
+    and reading it (pandas) would keep the run's first call waiting."""
+    if spec.path is None:
+        return
     for role in ("persuadee", "persuader"):
         persona_pool(spec, role)
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
     """The CSV as a table, or :class:`PersonaError` saying why not (missing, empty, binary, bad quoting)."""
+    import pandas as pd
+
     path = Path(path)
     if not path.is_file():
         raise PersonaError(f"persona CSV not found: {path}")

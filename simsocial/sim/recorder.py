@@ -15,7 +15,7 @@ from typing import Any
 from simsocial.elicit import Elicitation
 from simsocial.metrics.paper_donation import in_dialogue_donation
 from simsocial.metrics.stance import count_mind_changes
-from simsocial.run_writer import DialogueRows
+from simsocial.rundir.writer import DialogueRows
 from simsocial.sim.dialogue import Dialogue
 
 __all__ = ["DialogueRecorder", "DialogueRows"]

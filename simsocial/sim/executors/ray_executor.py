@@ -5,7 +5,7 @@ The cell's pending dialogues are split into chunks; each chunk is a Ray task (a 
 ``base_url`` — for the embedded model, the one llama.cpp server the driver started — runs a
 :class:`~simsocial.sim.model.PersuasionModel` over its specs, and yields the rows of dialogues as they
 finish, with the LLM usage since its last yield.  The driver hands the rows to the cell's
-:class:`~simsocial.run_writer.RunWriter` as they arrive, so checkpoints, resume and the output contract are
+:class:`~simsocial.rundir.writer.RunWriter` as they arrive, so checkpoints, resume and the output contract are
 exactly those of a local run, and a dialogue's result does not depend on which worker ran it (its RNG
 derives from seed, replicate and condition only).
 

@@ -22,16 +22,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from simsocial.contract import CANDIDATES_FILE, DIALOGUES_FILE, FINGERPRINT_FILE, RUN_MANIFEST, SHARD_DIR, TURNS_FILE
 from simsocial.llm.errors import public_url
 from simsocial.llm.factory import LLMSettings
-from simsocial.run_writer import SHARD_DIR, atomic_write_text
+from simsocial.rundir.writer import atomic_write_text
 from simsocial.sim.dialogue import Condition
 from simsocial.sim.knobs import used_knobs
 from simsocial.sim.scenario import Scenario
 
-FINGERPRINT_FILE = "fingerprint.json"
 _VERSION = 1
-_CONTRACT_FILES = ("dialogues.parquet", "turns.parquet", "candidates.parquet", "run.json")
+_CONTRACT_FILES = (DIALOGUES_FILE, TURNS_FILE, CANDIDATES_FILE, RUN_MANIFEST)
 _SHOWN_CHARS = 60  # long values (instructions, prompts) are shortened in messages
 
 
@@ -192,7 +192,7 @@ def _file_digest(path: Path) -> str:
 
 def _has_run_data(out_dir: Path) -> bool:
     """Whether ``out_dir`` holds a dialogue; a fingerprint of a run that wrote none blocks nothing."""
-    from simsocial.sim.resume import dialogues_on_disk  # resume reads the shards the writer leaves
+    from simsocial.rundir.state import dialogues_on_disk  # resume reads the shards the writer leaves
 
     if not (out_dir / FINGERPRINT_FILE).exists() and not any((out_dir / f).exists() for f in _CONTRACT_FILES):
         shards = out_dir / SHARD_DIR

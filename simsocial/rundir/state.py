@@ -14,24 +14,28 @@ import json
 import os
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import pyarrow.parquet as pq
 
 from simsocial.contract import (
     CANDIDATES_FILE,
     DIALOGUES_FILE,
+    FINGERPRINT_FILE,
+    PROGRESS_FILE,
     RAW_ANSWERS_FILE,
     RUN_MANIFEST,
+    SHARD_DIR,
     STATUS_FAILED,
     TURNS_FILE,
 )
 from simsocial.llm.stats import CallStats
-from simsocial.run_writer import PROGRESS_FILE, SHARD_DIR
-from simsocial.sim.summary import summarize_run
+from simsocial.rundir.summary import summarize_run
 
-# Dialogues last: its shard file is what marks a shard complete (see simsocial.run_writer).
+if TYPE_CHECKING:
+    import pandas as pd  # imported where used: a run reaches its first LLM call without it
+
+# Dialogues last: its shard file is what marks a shard complete (see simsocial.rundir.writer).
 _REOPEN_ORDER = (("turns", TURNS_FILE), ("candidates", CANDIDATES_FILE), ("raw_answers", RAW_ANSWERS_FILE),
                  ("dialogues", DIALOGUES_FILE))  # fmt: skip
 _SUMMARY_COLUMNS = ["method", "status", "final_donation", "mind_changes", "n_parse_repairs", "n_parse_failures"]
@@ -67,6 +71,8 @@ def completed_result(out_dir: str | Path, expected: int) -> tuple[pd.DataFrame, 
         return None
     if int(manifest.get("counts", {}).get("dialogues", -1)) != expected:
         return None
+    import pandas as pd  # only for a run that is already complete
+
     dialogues = pd.read_parquet(out_dir / DIALOGUES_FILE, columns=_SUMMARY_COLUMNS)
     turns = pd.read_parquet(out_dir / TURNS_FILE, columns=["method", "parse_status"])
     manifest["already_complete"] = True
@@ -105,7 +111,7 @@ def discard_unstarted(out_dir: str | Path) -> bool:
     out_dir = Path(out_dir)
     if not out_dir.is_dir() or dialogues_on_disk(out_dir):
         return False
-    leftovers = {"fingerprint.json", PROGRESS_FILE, SHARD_DIR}
+    leftovers = {FINGERPRINT_FILE, PROGRESS_FILE, SHARD_DIR}
     if any(p.name not in leftovers for p in out_dir.iterdir()):
         return False
     shutil.rmtree(out_dir)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-import pandas as pd
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd  # imported where used: a run reaches its first LLM call without it
 
 
 def summarize_run(dialogues: pd.DataFrame, turns: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -13,6 +16,8 @@ def summarize_run(dialogues: pd.DataFrame, turns: pd.DataFrame | None = None) ->
     ``rounding_normalised``, is not one) and ``invented_share`` the share whose distribution was invented
     (``turns.distribution_invented``; NaN for a run written before that column existed).
     """
+    import pandas as pd
+
     rows = []
     for method, group in dialogues.groupby("method", sort=False):
         donations = group["final_donation"].dropna()

@@ -20,9 +20,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -32,16 +31,19 @@ from simsocial.contract import (
     CANDIDATES_SCHEMA,
     DIALOGUES_FILE,
     DIALOGUES_SCHEMA,
+    PROGRESS_FILE,
     RAW_ANSWERS_FILE,
     RAW_ANSWERS_SCHEMA,
     RUN_MANIFEST,
+    SHARD_DIR,
     STATUS_FAILED,
     TURNS_FILE,
     TURNS_SCHEMA,
 )
 
-SHARD_DIR = "shards"
-PROGRESS_FILE = "progress.json"
+if TYPE_CHECKING:
+    import pandas as pd  # imported where used: a run reaches its first LLM call without it
+
 # Dialogues last: its shard marks the others complete.  A shard of a run made before raw answers were kept
 # has no raw_answers file; finish() streams the shards that exist.
 _TABLES = (("turns", TURNS_FILE, TURNS_SCHEMA), ("candidates", CANDIDATES_FILE, CANDIDATES_SCHEMA),
@@ -61,7 +63,7 @@ class DialogueRows:
     raw_answers: list[dict[str, Any]] = field(default_factory=list)
 
 
-# What the run's summary table reads (simsocial.sim.summary): kept while the shards stream past.
+# What the run's summary table reads (simsocial.rundir.summary): kept while the shards stream past.
 SUMMARY_DIALOGUE_COLUMNS = ("method", "status", "final_donation", "mind_changes", "n_parse_repairs",
                             "n_parse_failures")  # fmt: skip
 SUMMARY_TURN_COLUMNS = ("method", "parse_status", "distribution_invented")
