@@ -35,6 +35,8 @@ CASES = [
     ("compare-not-a-run", ["compare", "EMPTY", "--out", "OUT"], "neither a run directory"),
     ("batch-out-under-a-file", ["batch", "SWEEP", "--out", "/dev/null/x"], "not a directory"),
     ("viz-port-zero", ["viz", SCENARIO, "--port", "0"], "--port"),  # the page checks its Host against the port
+    ("human-cleaning-none", ["human", "--cleaning", "none"], "--cleaning"),  # raw amounts in cents: cannot be binned
+    ("compare-cleaning-none", ["compare", "RUN", "--out", "OUT", "--cleaning", "none"], "--cleaning"),
     ("batch-missing-sweep", ["batch", "missing.yaml", "--out", "OUT"], "missing.yaml"),
     ("batch-executor", ["batch", "SWEEP", "--out", "OUT", "--executor", "bogus"], "--executor"),
     ("batch-structured-output", ["batch", "SWEEP", "--out", "OUT", "--structured-output", "x"], "--structured-output"),

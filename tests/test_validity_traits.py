@@ -86,3 +86,13 @@ def test_compare_effects_writes_tables_figures_and_report_sections(agreeable_run
     report = (out / "report.html").read_text()
     assert "id='effects-traits'" in report and "id='effects-strategies'" in report
     assert "Who gives: trait effects" in done.stdout and "not detectable" in done.stdout
+
+
+def test_compare_effects_keep_json_on_stdout_parseable(agreeable_run, tmp_path) -> None:
+    """With --format json the effects tables go to stderr: stdout is the comparison's JSON and nothing else."""
+    done = simsocial("compare", agreeable_run, "--effects", "traits", "--format", "json",
+                     "--out", tmp_path / "cmp", "--resamples", "100", cwd=tmp_path, timeout=300)  # fmt: skip
+    assert done.code == 0, done.output
+    rows = json.loads(done.stdout)
+    assert isinstance(rows, list) and rows[0]["method"] == "vs_standard[k=2]"
+    assert "Who gives: trait effects" in done.stderr

@@ -74,6 +74,9 @@ def calibrate(
     cache: CachePath = DEFAULT_CACHE_PATH,
     no_cache: NoCache = False,
 ) -> None:
+    from simsocial.cli.compare_checks import check_binnable_cleaning
+
+    check_binnable_cleaning(cleaning.value)
     if target.is_dir():
         if search is not None:
             raise typer.BadParameter("--search needs a scenario file, not a directory", param_hint="--search")

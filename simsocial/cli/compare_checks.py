@@ -5,6 +5,8 @@
 * :func:`track_output` remembers which files ``--out`` held; :func:`undo_partial_output` (called by the
   CLI's top-level error handler) removes what an interrupted comparison wrote, so a failure leaves
   nothing half-written.
+* :func:`check_binnable_cleaning` refuses a cleaning policy that leaves human donations outside the study's
+  range (``none``: amounts typed in cents), which the histogram metrics cannot bin.
 * the small-n warnings and table notes live in :mod:`simsocial.report.caveats` (the report shows them too).
 """
 
@@ -19,7 +21,14 @@ import typer
 from simsocial.cli.options import ensure_writable_dir
 from simsocial.report.caveats import annotate_display, sample_size_warnings
 
-__all__ = ["annotate_display", "check_compare_inputs", "sample_size_warnings", "track_output", "undo_partial_output"]
+__all__ = [
+    "annotate_display",
+    "check_binnable_cleaning",
+    "check_compare_inputs",
+    "sample_size_warnings",
+    "track_output",
+    "undo_partial_output",
+]
 
 _tracked: list[tuple[Path, set[Path], bool]] = []  # (out dir, files before, whether we created it)
 
@@ -36,6 +45,24 @@ def check_compare_inputs(run_dirs: Sequence[Path], out: Path) -> None:
     if not out.exists():  # compare creates it: remove it again if the comparison fails
         _tracked.append((out, set(), True))
     ensure_writable_dir(out, keep=False)
+
+
+def check_binnable_cleaning(policy: str) -> None:
+    """Refuse (``typer.BadParameter`` on ``--cleaning``) a policy that keeps human donations outside the study's
+    range [$0, $2]: the histogram metrics (L1, the $0.10 histogram) bin that range only, so they would stop
+    half-way through with an error instead of a figure."""
+    from simsocial.data.cleaning import DONATION_MAX, DONATION_MIN
+    from simsocial.data.human import human_dialogues
+
+    amounts = human_dialogues(policy)["donation"].dropna()
+    outside = amounts[(amounts < DONATION_MIN) | (amounts > DONATION_MAX)]
+    if len(outside):
+        raise typer.BadParameter(
+            f"'{policy}' keeps {len(outside)} human donation(s) outside [${DONATION_MIN:g}, ${DONATION_MAX:g}] "
+            f"({outside.min():g} … {outside.max():g}: amounts typed in cents or real money), which the histogram "
+            "metrics cannot bin; use 'cap' to count them as $2 or 'default' to drop them",
+            param_hint="--cleaning",
+        )
 
 
 def track_output(out: Path) -> None:

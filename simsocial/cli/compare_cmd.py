@@ -112,7 +112,13 @@ def compare(
         ),
     ] = None,
 ) -> None:
-    from simsocial.cli.compare_checks import annotate_display, check_compare_inputs, sample_size_warnings, track_output
+    from simsocial.cli.compare_checks import (
+        annotate_display,
+        check_binnable_cleaning,
+        check_compare_inputs,
+        sample_size_warnings,
+        track_output,
+    )
     from simsocial.cli.compare_notes import cleaning_notes, column_headers, share_display
     from simsocial.metrics import language
     from simsocial.report import html as html_report
@@ -140,6 +146,7 @@ def compare(
         embedder = language.OpenAIEmbedder(model=embed_model, base_url=embed_base_url)
 
     check_compare_inputs(run_dirs, out)  # a directory given twice, an unwritable --out: refused up front
+    check_binnable_cleaning(cleaning.value)
     try:
         runs = read_runs(run_dirs)
         notes = scales.check_scales(runs, scale.value)  # a run paid otherwise: refused on the amount scale
@@ -215,7 +222,8 @@ def compare(
     if effect_results:
         from simsocial.cli.effects_output import print_effects
 
-        print_effects(effect_results)
+        # JSON and CSV on stdout stay parseable: the effects tables go to stderr beside the notes then.
+        print_effects(effect_results, to_stderr=format in (CompareFormat.json, CompareFormat.csv))
     for line in calibration.lines:
         typer.echo(terminal_safe(line), err=True)
     for warning in calibration.warnings + sample_size_warnings(comparison.table):

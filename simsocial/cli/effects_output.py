@@ -69,14 +69,14 @@ def write_effects(results: Sequence, out: Path) -> list[str]:
     return sections
 
 
-def print_effects(results: Sequence) -> None:
-    """The fidelity table and the power statements of each result."""
+def print_effects(results: Sequence, *, to_stderr: bool = False) -> None:
+    """The fidelity table and the power statements of each result (on stderr when stdout carries JSON or CSV)."""
     from rich.console import Console
     from rich.table import Table
 
     from simsocial.validity.effects import display_fidelity
 
-    console = Console()
+    console = Console(stderr=to_stderr)
     for result in results:
         name = "traits" if result.kind == "trait" else "strategies"
         shown = display_fidelity(result)
@@ -87,6 +87,6 @@ def print_effects(results: Sequence) -> None:
             table.add_row(*[str(v) for v in row])
         console.print(table)
         for line in result.power:
-            typer.echo(f"  {line}")
+            typer.echo(f"  {line}", err=to_stderr)
         for what, n in result.dropped.items():
-            typer.echo(f"  left out: {what}: {n}")
+            typer.echo(f"  left out: {what}: {n}", err=to_stderr)

@@ -69,6 +69,7 @@ HUMAN_HELP = (
     "code used on simulated runs, after the named cleaning policy (what it drops is shown)."
 )
 
+
 def human(
     format: Annotated[
         HumanFormat, typer.Option("--format", "-f", help="table: a readable summary; json: every figure.")
@@ -77,8 +78,10 @@ def human(
         CleaningChoice, typer.Option(help="Cleaning policy for donations (see simsocial.data.cleaning).")
     ] = CleaningChoice[DEFAULT_POLICY],
 ) -> None:
+    from simsocial.cli.compare_checks import check_binnable_cleaning
     from simsocial.metrics.human_reference import human_reference
 
+    check_binnable_cleaning(cleaning.value)
     ref = human_reference(cleaning.value)
     if format is HumanFormat.json:
         typer.echo(json_text(ref.to_dict()))
