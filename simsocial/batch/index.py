@@ -67,36 +67,46 @@ def read_index(out_dir: str | Path) -> list[dict[str, Any]]:
 
 
 class SweepIndex:
-    """The in-memory index of a sweep's cells, written to ``DIR/sweep.parquet`` on every change."""
+    """The in-memory index of a sweep's cells, written to ``DIR/sweep.parquet`` on every change.
 
-    def __init__(self, out_dir: str | Path, cells: list[Cell], previous: list[dict[str, Any]] | None = None) -> None:
+    A subclass names its own ``schema``, the ``progress_columns`` a resumed sweep carries over, and when a cell
+    done before is still done (:meth:`still_done`): the campaign sweeps' index is one.
+    """
+
+    schema: pa.Schema = SWEEP_SCHEMA
+    progress_columns: tuple[str, ...] = ("dialogues_done",)
+
+    def __init__(self, out_dir: str | Path, cells: list[Any], previous: list[dict[str, Any]] | None = None) -> None:
         self.path = Path(out_dir) / SWEEP_FILE
         old = {row["cell_id"]: row for row in previous or ()}
         self.rows: dict[str, dict[str, Any]] = {}
         for cell in cells:
-            row = {**cell.settings(), "status": PENDING, "dialogues_done": 0, "error": None, "started": None,
-                   "finished": None}  # fmt: skip
+            row = {**cell.settings(), "status": PENDING, **dict.fromkeys(self.progress_columns, 0), "error": None,
+                   "started": None, "finished": None}  # fmt: skip
             before = old.get(cell.cell_id)
             if before is not None:
-                row.update({k: before.get(k) for k in ("dialogues_done", "started", "finished")})
-                # A finished cell stays done unless it is now asked for more dialogues.
-                if before.get("status") == DONE and (before.get("dialogues_done") or 0) >= cell.dialogues:
+                row.update({k: before.get(k) for k in (*self.progress_columns, "started", "finished")})
+                if before.get("status") == DONE and self.still_done(before, cell):
                     row["status"] = DONE
             self.rows[cell.cell_id] = row
         self.write()
+
+    def still_done(self, before: dict[str, Any], cell: Cell) -> bool:
+        """A finished cell stays done unless it is now asked for more dialogues."""
+        return (before.get("dialogues_done") or 0) >= cell.dialogues
 
     def status(self, cell_id: str) -> str:
         return str(self.rows[cell_id]["status"])
 
     def update(self, cell_id: str, **fields: Any) -> None:
-        unknown = set(fields) - set(SWEEP_SCHEMA.names)
+        unknown = set(fields) - set(self.schema.names)
         if unknown:
             raise KeyError(f"not sweep.parquet columns: {sorted(unknown)}")
         self.rows[cell_id].update(fields)
         self.write()
 
     def write(self) -> None:
-        table = pa.Table.from_pylist(list(self.rows.values()), schema=SWEEP_SCHEMA)
+        table = pa.Table.from_pylist(list(self.rows.values()), schema=self.schema)
         tmp = self.path.with_name(f".{self.path.name}.tmp")
         pq.write_table(table, tmp)
         os.replace(tmp, self.path)

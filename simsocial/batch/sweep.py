@@ -134,22 +134,15 @@ class MethodEntry(Knobs):
         return value
 
 
-class Sweep(Knobs):
-    """A complete sweep (the file's top level)."""
+class SweepFile(Knobs):
+    """What every sweep file has (a run sweep's :class:`Sweep`, a campaign sweep's ``CampaignSweep``): its name,
+    scenario, the methods and the endpoints, each knob a value or a list."""
 
     name: str | None = Field(None, pattern=r"^[A-Za-z0-9_\-.]+$")
     description: str = ""
     scenario: Path = Field(description="scenario YAML, relative to the sweep file")
     methods: list[MethodEntry] = Field(min_length=1)
     endpoints: list[Endpoint] = Field(default_factory=lambda: [Endpoint()])
-    persuader_endpoint: RoleEndpoint | None = Field(
-        None, description="the persuader's own endpoint in every cell (simsocial.llm.roles); default: the cell's"
-    )
-    seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
-    dialogues: int = Field(10, ge=1, le=MAX_DIALOGUES, description="dialogues per cell")
-    turns: int | None = Field(None, ge=1, le=100, description="overrides the scenario's max_turns")
-    personas: Personas | None = Field(None, description="overrides the scenario's persona source")
-    shard_size: int = Field(64, ge=1, le=MAX_SHARD_SIZE, description="dialogues per checkpoint shard")
 
     @field_validator("methods", mode="before")
     @classmethod
@@ -172,6 +165,19 @@ class Sweep(Knobs):
             else:
                 out.append(v)
         return out
+
+
+class Sweep(SweepFile):
+    """A complete sweep (the file's top level)."""
+
+    persuader_endpoint: RoleEndpoint | None = Field(
+        None, description="the persuader's own endpoint in every cell (simsocial.llm.roles); default: the cell's"
+    )
+    seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
+    dialogues: int = Field(10, ge=1, le=MAX_DIALOGUES, description="dialogues per cell")
+    turns: int | None = Field(None, ge=1, le=100, description="overrides the scenario's max_turns")
+    personas: Personas | None = Field(None, description="overrides the scenario's persona source")
+    shard_size: int = Field(64, ge=1, le=MAX_SHARD_SIZE, description="dialogues per checkpoint shard")
 
     @field_validator("seeds", mode="before")
     @classmethod

@@ -32,7 +32,7 @@ import yaml
 from pydantic import Field, ValidationError, field_validator
 
 from simsocial.batch.cells import CELLS_DIR, build_condition
-from simsocial.batch.sweep import EMBEDDED, Endpoint, Knobs, MethodEntry, SweepError
+from simsocial.batch.sweep import Endpoint, MethodEntry, SweepError, SweepFile
 from simsocial.bounds import MAX_CELLS, MAX_SEED
 from simsocial.campaign.config import CampaignScenario, CampaignSpec, is_campaign_file, load_campaign
 from simsocial.sim.dialogue import Condition
@@ -44,14 +44,9 @@ NETWORK_KEYS = ("n", "k", "p", "m")
 _SHORT = {"contacts_per_round": "c", "adopt_at": "adopt"}  # in cell labels and ids
 
 
-class CampaignSweep(Knobs):
+class CampaignSweep(SweepFile):
     """A campaign sweep file (see module doc); knob lists as in :class:`simsocial.batch.sweep.Sweep`."""
 
-    name: str | None = Field(None, pattern=r"^[A-Za-z0-9_\-.]+$")
-    description: str = ""
-    scenario: Path = Field(description="campaign scenario YAML, relative to the sweep file")
-    methods: list[MethodEntry] = Field(min_length=1)
-    endpoints: list[Endpoint] = Field(default_factory=lambda: [Endpoint()])
     seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
     rounds: int | None = Field(None, ge=1, le=1000, description="default: the scenario's campaign.rounds")
     turns: int | None = Field(None, ge=1, le=100, description="overrides the scenario's max_turns")
@@ -63,16 +58,6 @@ class CampaignSweep(Knobs):
     @classmethod
     def _listify(cls, value: Any) -> Any:
         return value if isinstance(value, list) else [value]
-
-    @field_validator("methods", mode="before")
-    @classmethod
-    def _method_strings(cls, value: Any) -> Any:
-        return [{"method": v} if isinstance(v, str) else v for v in (value if isinstance(value, list) else [value])]
-
-    @field_validator("endpoints", mode="before")
-    @classmethod
-    def _embedded(cls, value: Any) -> Any:
-        return [{} if v == EMBEDDED else v for v in (value if isinstance(value, list) else [value])]
 
     @field_validator("network", mode="before")
     @classmethod

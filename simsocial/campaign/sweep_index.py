@@ -10,14 +10,11 @@ columns a campaign cell has: ``cell_id``, ``cell_dir``, ``label``, ``method_spec
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
-from simsocial.batch.index import DONE, PENDING, SWEEP_FILE
+from simsocial.batch.index import SweepIndex
 from simsocial.campaign.sweep import CampaignCell
 
 CAMPAIGN_SWEEP_SCHEMA = pa.schema(
@@ -31,37 +28,12 @@ CAMPAIGN_SWEEP_SCHEMA = pa.schema(
 )  # fmt: skip
 
 
-class CampaignSweepIndex:
+class CampaignSweepIndex(SweepIndex):
     """The cells' rows, written to ``DIR/sweep.parquet`` on every change; a cell done before stays done
     unless it is now asked for more rounds."""
 
-    def __init__(self, out_dir: Path, cells: list[CampaignCell], previous: list[dict[str, Any]]) -> None:
-        self.path = out_dir / SWEEP_FILE
-        old = {row["cell_id"]: row for row in previous}
-        self.rows: dict[str, dict[str, Any]] = {}
-        for cell in cells:
-            row = {**cell.settings(), "status": PENDING, "rounds_done": 0, "dialogues_done": 0, "error": None,
-                   "started": None, "finished": None}  # fmt: skip
-            before = old.get(cell.cell_id)
-            if before is not None:
-                row.update({k: before.get(k) for k in ("rounds_done", "dialogues_done", "started", "finished")})
-                if before.get("status") == DONE and before.get("rounds") == cell.rounds:
-                    row["status"] = DONE
-            self.rows[cell.cell_id] = row
-        self.write()
+    schema = CAMPAIGN_SWEEP_SCHEMA
+    progress_columns = ("rounds_done", "dialogues_done")
 
-    def status(self, cell_id: str) -> str:
-        return str(self.rows[cell_id]["status"])
-
-    def update(self, cell_id: str, **fields: Any) -> None:
-        unknown = set(fields) - set(CAMPAIGN_SWEEP_SCHEMA.names)
-        if unknown:
-            raise KeyError(f"not sweep.parquet columns: {sorted(unknown)}")
-        self.rows[cell_id].update(fields)
-        self.write()
-
-    def write(self) -> None:
-        table = pa.Table.from_pylist(list(self.rows.values()), schema=CAMPAIGN_SWEEP_SCHEMA)
-        tmp = self.path.with_name(f".{self.path.name}.tmp")
-        pq.write_table(table, tmp)
-        os.replace(tmp, self.path)
+    def still_done(self, before: dict[str, Any], cell: CampaignCell) -> bool:  # type: ignore[override]
+        return before.get("rounds") == cell.rounds
