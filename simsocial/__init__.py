@@ -14,8 +14,7 @@ The names below are imported on first use, so ``import simsocial`` (and the CLI)
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from simsocial.lazy_names import lazy_getattr
 
 __version__ = "0.1.0"
 
@@ -35,10 +34,7 @@ _EXPORTS = {
 __all__ = ["__version__", *_EXPORTS]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'simsocial' has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _EXPORTS)
 
 
 def __dir__() -> list[str]:

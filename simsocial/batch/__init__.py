@@ -7,8 +7,7 @@ without loading the sweep runner.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from simsocial.lazy_names import lazy_getattr
 
 _HOME = {
     "Cell": "simsocial.batch.cells",
@@ -30,7 +29,4 @@ _HOME = {
 __all__ = sorted(_HOME)
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _HOME:
-        raise AttributeError(f"module 'simsocial.batch' has no attribute {name!r}")
-    return getattr(importlib.import_module(_HOME[name]), name)
+__getattr__ = lazy_getattr(__name__, _HOME)

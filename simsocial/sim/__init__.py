@@ -6,8 +6,7 @@ or the LLM layer, so a command answers at once and its first LLM call is not kep
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from simsocial.lazy_names import lazy_getattr
 
 _HOME = {
     "parse_condition": "simsocial.sim.conditions",
@@ -29,7 +28,4 @@ _HOME = {
 __all__ = sorted(_HOME)
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _HOME:
-        raise AttributeError(f"module 'simsocial.sim' has no attribute {name!r}")
-    return getattr(importlib.import_module(_HOME[name]), name)
+__getattr__ = lazy_getattr(__name__, _HOME)
