@@ -8,29 +8,19 @@ import json
 import os
 import shutil
 
-import numpy as np
 import pandas as pd
 import pytest
 from cli_helpers import simsocial
 from headless_chromium import HeadlessChromium, chromium_path
-from validity_scripts import gaussian_on_grid, simulate, write_sweep_index
+from validity_scripts import GRID, gaussian_on_grid, human_like, simulate, write_sweep_index
 
-from simsocial.validity.samples import human_outcomes
-
-GRID = (0.0, 0.10, 0.25, 0.50, 0.75, 1.00, 1.50, 2.00)
 HOSTILE = "<img src=x onerror=alert(1)>"  # a cell directory named like markup: must stay text
-
-
-def _human_like(_request):
-    donations = human_outcomes()["donation"].to_numpy(float)
-    nearest = np.array(GRID)[np.abs(donations[:, None] - np.array(GRID)[None, :]).argmin(axis=1)]
-    return {a: float((nearest == a).mean()) + 1e-4 for a in GRID}
 
 
 @pytest.fixture(scope="module")
 def sweep(tmp_path_factory):
     root = tmp_path_factory.mktemp("sweep")
-    simulate(root / "human-like", _human_like, dialogues=40, k=5)
+    simulate(root / "human-like", human_like, dialogues=40, k=5)
     simulate(root / HOSTILE, lambda _r: gaussian_on_grid(GRID, 1.5, 0.3), dialogues=40, k=5)
     write_sweep_index(root, ["human-like", HOSTILE])
     return root

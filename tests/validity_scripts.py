@@ -123,3 +123,16 @@ def write_sweep_index(sweep_dir, cells: Sequence[str]) -> None:
     import pandas as pd
 
     pd.DataFrame({"cell_dir": list(cells), "cell": list(cells)}).to_parquet(sweep_dir / "sweep.parquet")
+
+
+#: The donation grid of the scripted validity sweeps.
+GRID = (0.0, 0.10, 0.25, 0.50, 0.75, 1.00, 1.50, 2.00)
+
+
+def human_like(_request: ChatRequest) -> Distribution:
+    """The human donations rounded onto :data:`GRID`: the cell a calibration should choose."""
+    from simsocial.validity.samples import human_outcomes
+
+    donations = human_outcomes()["donation"].to_numpy(float)
+    nearest = np.array(GRID)[np.abs(donations[:, None] - np.array(GRID)[None, :]).argmin(axis=1)]
+    return {a: float((nearest == a).mean()) + 1e-4 for a in GRID}
