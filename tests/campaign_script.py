@@ -67,3 +67,16 @@ def tiny_campaign(turns: int = 1, personas: str = "none", **campaign: Any) -> Ca
     scenario = loaded.scenario.model_copy(update={"personas": Personas(source=personas)})  # type: ignore[arg-type]
     spec = CampaignSpec.model_validate(loaded.campaign.model_dump() | campaign)  # None here means None
     return loaded.model_copy(update={"scenario": scenario, "campaign": spec})
+
+
+#: A campaign directory's tables and the keys that order their rows (a resumed or swept campaign is compared
+#: with an uninterrupted one table by table).
+TABLES = {"network.parquet": ["method", "seed", "node"], "rounds.parquet": ["method", "seed", "round"],
+          "dialogues.parquet": ["dialogue_id"], "turns.parquet": ["dialogue_id", "turn", "role", "kind"]}  # fmt: skip
+
+
+def campaign_tables(out: Path) -> dict[str, Any]:
+    """Every table of :data:`TABLES` in ``out``, rows in key order."""
+    import pandas as pd
+
+    return {name: pd.read_parquet(out / name).sort_values(keys).reset_index(drop=True) for name, keys in TABLES.items()}

@@ -11,13 +11,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from campaign_script import TABLES, campaign_tables
 from cli_helpers import REPO, simsocial
 from fault_server import FaultServer
 
 SCENARIO = REPO / "scenarios" / "campaign_small_world.yaml"
 CALLS = 3  # Direct, 1 turn: persuader, persuadee, donation
-TABLES = {"network.parquet": ["method", "seed", "node"], "rounds.parquet": ["method", "seed", "round"],
-          "dialogues.parquet": ["dialogue_id"], "turns.parquet": ["dialogue_id", "turn", "role", "kind"]}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -42,10 +41,6 @@ def whole(server: FaultServer, tmp_path_factory: pytest.TempPathFactory) -> tupl
     return out, per_round
 
 
-def tables(out: Path) -> dict[str, pd.DataFrame]:
-    return {name: pd.read_parquet(out / name).sort_values(keys).reset_index(drop=True) for name, keys in TABLES.items()}
-
-
 def test_a_budget_stops_before_the_round_that_would_not_fit_then_resumes(server, whole, tmp_path: Path) -> None:
     unlimited, (d1, d2, d3) = whole
     out, cache = tmp_path / "out", tmp_path / "cache.sqlite"
@@ -66,7 +61,7 @@ def test_a_budget_stops_before_the_round_that_would_not_fit_then_resumes(server,
     manifest = json.loads((out / "run.json").read_text())
     assert manifest["status"] == "complete" and manifest["budget"]["stopped"] is False
     assert manifest["usage"]["endpoint_calls"] == CALLS * d3  # only the round that was left
-    done, expected = tables(out), tables(unlimited)
+    done, expected = campaign_tables(out), campaign_tables(unlimited)
     for name in TABLES:
         pd.testing.assert_frame_equal(done[name].drop(columns="run_id", errors="ignore"),
                                       expected[name].drop(columns="run_id", errors="ignore"), obj=name)  # fmt: skip

@@ -13,13 +13,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from campaign_script import TABLES, campaign_tables
 from cli_helpers import REPO, simsocial
 from fault_server import FaultServer
 
 SCENARIO = REPO / "scenarios" / "campaign_small_world.yaml"
-TABLES = {"network.parquet": ["method", "seed", "node"], "rounds.parquet": ["method", "seed", "round"],
-          "dialogues.parquet": ["dialogue_id"], "turns.parquet": ["dialogue_id", "turn", "role", "kind"],
-          "candidates.parquet": ["dialogue_id", "turn", "role", "kind", "index"]}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -36,10 +34,6 @@ def args(server: FaultServer, out: Path, cache: Path) -> list:
 
 def rounds_on_disk(out: Path) -> int:
     return len(list((out / "shards").glob("s*-r*.dialogues.parquet"))) if (out / "shards").is_dir() else 0
-
-
-def tables(out: Path) -> dict[str, pd.DataFrame]:
-    return {name: pd.read_parquet(out / name).sort_values(keys).reset_index(drop=True) for name, keys in TABLES.items()}
 
 
 def test_kill_9_mid_campaign_then_resume_equals_an_uninterrupted_campaign(server: FaultServer, tmp_path: Path) -> None:
@@ -68,7 +62,7 @@ def test_kill_9_mid_campaign_then_resume_equals_an_uninterrupted_campaign(server
 
     fresh = simsocial(*args(server, tmp_path / "fresh", tmp_path / "fresh-cache.sqlite"), cwd=REPO)
     assert fresh.code == 0, fresh.output
-    a, b = tables(killed), tables(tmp_path / "fresh")
+    a, b = campaign_tables(killed), campaign_tables(tmp_path / "fresh")
     assert a["rounds.parquet"]["round"].max() == 4
     for name in TABLES:
         pd.testing.assert_frame_equal(a[name], b[name], obj=name)

@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from campaign_script import TABLES, campaign_tables
 from cli_helpers import REPO, simsocial
 from fault_server import FaultServer
 from guards import skip_or_fail
@@ -27,8 +28,6 @@ from simsocial.sim.conditions import parse_condition
 
 SCENARIO = REPO / "scenarios" / "campaign_small_world.yaml"
 NO_CACHE = LLMSettings(cache_path=None, cache_mode="off")
-TABLES = {"network.parquet": ["method", "seed", "node"], "rounds.parquet": ["method", "seed", "round"],
-          "dialogues.parquet": ["dialogue_id"], "turns.parquet": ["dialogue_id", "turn", "role", "kind"]}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -44,15 +43,9 @@ def write_sweep(path: Path, **fields) -> Path:
     return path
 
 
-def tables(run_dir: Path) -> dict[str, pd.DataFrame]:
-    return {
-        name: pd.read_parquet(run_dir / name).sort_values(keys).reset_index(drop=True) for name, keys in TABLES.items()
-    }
-
-
 def assert_same_cells(a: Path, b: Path, cells) -> None:
     for cell in cells:
-        left, right = tables(a / cell.cell_dir), tables(b / cell.cell_dir)
+        left, right = campaign_tables(a / cell.cell_dir), campaign_tables(b / cell.cell_dir)
         for name in TABLES:
             pd.testing.assert_frame_equal(left[name], right[name], obj=f"{cell.cell_id}/{name}")
 
@@ -75,7 +68,7 @@ def test_each_cell_is_the_campaign_of_its_method_network_and_seed(server, tmp_pa
     spec = load_campaign(SCENARIO, max_turns=1).with_campaign(network={"n": 30})
     run_campaign(spec, [parse_condition("vs_standard", spec.peer_scenario)], [cell.seed], 2, alone,
                  NO_CACHE.model_copy(update={"base_url": server.base_url, "model": "fake"}), max_active=4)  # fmt: skip
-    expected, got = tables(alone), tables(tmp_path / "out" / cell.cell_dir)
+    expected, got = campaign_tables(alone), campaign_tables(tmp_path / "out" / cell.cell_dir)
     for name in TABLES:
         pd.testing.assert_frame_equal(got[name], expected[name], obj=name)
     assert len(got["network.parquet"]) == 30 and set(got["dialogues.parquet"]["method"]) == {"vs_standard"}
