@@ -19,7 +19,6 @@ from simsocial.cli.analysis_choices import (
     Objective,
 )
 from simsocial.data.cleaning import DEFAULT_POLICY
-from simsocial.json_output import json_text, write_json
 
 COMPARE_HELP = (
     "Compare simulated runs with the human PersuasionForGood data, one row per run × method.\n\n"
@@ -113,18 +112,18 @@ def compare(
     ] = None,
 ) -> None:
     from simsocial.cli.compare_checks import (
-        annotate_display,
         check_binnable_cleaning,
         check_compare_inputs,
         sample_size_warnings,
         track_output,
     )
-    from simsocial.cli.compare_notes import cleaning_notes, column_headers, share_display
+    from simsocial.cli.compare_notes import cleaning_notes
+    from simsocial.cli.compare_print import print_comparison, write_comparison
     from simsocial.metrics import language
     from simsocial.report import html as html_report
     from simsocial.report import plots
     from simsocial.report import scale as scales
-    from simsocial.report.compare import compare_runs, display_table, to_markdown
+    from simsocial.report.compare import compare_runs
     from simsocial.report.rundir import read_runs
     from simsocial.terminal_text import terminal_safe
 
@@ -166,14 +165,7 @@ def compare(
 
     out.mkdir(parents=True, exist_ok=True)
     track_output(out)  # a failure from here on removes what was written (simsocial.cli.main.cli)
-    comparison.table.to_csv(out / "comparison.csv", index=False)
-    payload = {
-        "settings": comparison.settings,
-        "rows": comparison.table.to_dict("records"),
-        "human": comparison.human.to_dict(),
-        "cleaning": {m.label: m.cleaning.to_dict() for m in comparison.methods},
-    }
-    write_json(out / "comparison.json", payload)
+    write_comparison(comparison, out)
     figures = plots.save_figures(comparison, out)
     effect_results, sections = [], []
     if effects:
@@ -187,36 +179,7 @@ def compare(
     sections = calibration.sections + sections
     report = html_report.write_report(comparison, figures, out / "report.html", extra_sections=sections)
 
-    if table_kind is CompareTable.vs_paper:
-        from simsocial.report.vs_paper_table import not_paper_protocol_warning, render
-
-        warning = not_paper_protocol_warning(runs)
-        if warning:
-            typer.secho(f"warning: {warning}", err=True, fg="yellow")
-        (out / "vs_paper.json").write_text(render(comparison, "json"))
-        typer.echo(render(comparison, "markdown" if format is CompareFormat.table else format.value))
-    elif format is CompareFormat.json:
-        typer.echo(json_text(payload["rows"]))
-    elif format is CompareFormat.csv:
-        typer.echo(comparison.table.to_csv(index=False), nl=False)
-    elif format is CompareFormat.markdown:
-        typer.echo(to_markdown(comparison.table, comparison.human))
-    else:
-        from rich.console import Console
-        from rich.table import Table
-
-        # Transposed — figures as rows, one column per source — so it fits a terminal.
-        shown = annotate_display(display_table(comparison.table, comparison.human))
-        if scale is CompareScale.share:
-            shown = share_display(shown)
-        shares = " · donations as a share of the payment" if scale is CompareScale.share else ""
-        table = Table(title=f"Simulated vs human (PersuasionForGood){shares}")
-        table.add_column("figure", style="bold")
-        for header in column_headers(comparison.methods):
-            table.add_column(header, overflow="fold")
-        for col in shown.columns[2:]:
-            table.add_row(col, *[str(v) for v in shown[col]])
-        Console().print(table)
+    print_comparison(comparison, runs, out, format, table_kind, scale)
     for note in notes + cleaning_notes(comparison.methods):
         typer.secho(f"note: {note}", err=True)
     if effect_results:
