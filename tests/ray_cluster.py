@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -91,7 +92,8 @@ class RayCluster:
 
     def stop(self) -> None:
         """SIGTERM each node's ``ray start --block`` (it drains and stops its processes), then SIGKILL the
-        process groups of any that linger — only the processes this cluster started."""
+        process groups of any that linger — only the processes this cluster started — and remove its
+        directory."""
         for proc in reversed(self.procs):
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
@@ -102,6 +104,7 @@ class RayCluster:
         for proc in self.procs:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)  # the node's own session: raylet, gcs, workers
+        shutil.rmtree(self.tmp, ignore_errors=True)  # its sessions, sockets and logs: nothing left in /tmp
 
     def __enter__(self) -> RayCluster:
         return self.start()
