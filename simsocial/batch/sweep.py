@@ -166,6 +166,15 @@ class SweepFile(Knobs):
                 out.append(v)
         return out
 
+    # Each subclass declares its own ``seeds`` (where it stands among its fields); the range is checked here once.
+    @field_validator("seeds", check_fields=False)
+    @classmethod
+    def _seed_range(cls, value: list[int]) -> list[int]:
+        for seed in value:
+            if not 0 <= seed <= MAX_SEED:
+                raise ValueError(f"seed {seed} is outside 0..2**63-1")
+        return value
+
 
 class Sweep(SweepFile):
     """A complete sweep (the file's top level)."""
@@ -183,14 +192,6 @@ class Sweep(SweepFile):
     @classmethod
     def _seed_list(cls, value: Any) -> Any:
         return _as_list(value)
-
-    @field_validator("seeds")
-    @classmethod
-    def _seed_range(cls, value: list[int]) -> list[int]:
-        for seed in value:
-            if not 0 <= seed <= MAX_SEED:
-                raise ValueError(f"seed {seed} is outside 0..2**63-1")
-        return value
 
     @model_validator(mode="after")
     def _bounded_grid(self) -> Sweep:

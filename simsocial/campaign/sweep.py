@@ -33,7 +33,7 @@ from pydantic import Field, ValidationError, field_validator
 
 from simsocial.batch.cells import CELLS_DIR, build_condition
 from simsocial.batch.sweep import Endpoint, MethodEntry, SweepError, SweepFile
-from simsocial.bounds import MAX_CELLS, MAX_SEED
+from simsocial.bounds import MAX_CELLS
 from simsocial.campaign.config import CampaignScenario, CampaignSpec, is_campaign_file, load_campaign
 from simsocial.sim.dialogue import Condition
 from simsocial.sim.scenario import ScenarioError
@@ -68,14 +68,6 @@ class CampaignSweep(SweepFile):
         if unknown:
             raise ValueError(f"unknown generator parameter(s) {', '.join(unknown)} (use {', '.join(NETWORK_KEYS)})")
         return {key: v if isinstance(v, list) else [v] for key, v in value.items()}
-
-    @field_validator("seeds")
-    @classmethod
-    def _seed_range(cls, value: list[int]) -> list[int]:
-        for seed in value:
-            if not 0 <= seed <= MAX_SEED:
-                raise ValueError(f"seed {seed} is outside 0..2**63-1")
-        return value
 
     def knobs_for(self, entry: MethodEntry) -> dict[str, list[Any] | None]:
         """The knob lists an entry uses: its own where given, else the sweep's."""
